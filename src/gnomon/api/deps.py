@@ -1,0 +1,108 @@
+"""Request dependencies: the store session, the calling principal, pagination."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from gnomon.api.envelope import PageParams, page_params
+from gnomon.apikeys import service as keys
+from gnomon.config import Settings
+from gnomon.errors import Forbidden, Unauthenticated
+from gnomon.principal import Principal, RequestMeta
+from gnomon.store.db import Store
+
+bearer = HTTPBearer(auto_error=False, description="An organization or personal API key.")
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    with get_store(request).transaction(write=False) as session:
+        yield session
+
+
+def write_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (scope=function)."""
+    with get_store(request).transaction(write=True) as session:
+        yield session
+
+
+def request_meta(request: Request) -> RequestMeta:
+    client = request.client.host if request.client else None
+    return RequestMeta(
+        request_id=getattr(request.state, "request_id", None),
+        client_ip=client,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _presented_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
+    return credentials.credentials.strip()
+
+
+def _is_admin_token(settings: Settings, token: str) -> bool:
+    return settings.admin_token is not None and hmac.compare_digest(
+        token.encode(), settings.admin_token.encode()
+    )
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    token = _presented_token(credentials)
+    settings = get_settings(request)
+    if _is_admin_token(settings, token):
+        raise Forbidden("the platform key manages organizations only; use an organization key")
+    store = get_store(request)
+    with store.transaction(write=False) as session:
+        principal, due = keys.authenticate(
+            session,
+            token,
+            request_meta(request),
+            touch_resolution_s=settings.key_last_used_resolution_s,
+        )
+    if due and principal.key_id is not None:
+        with store.transaction(write=True) as session:
+            keys.touch(session, principal.key_id)
+    request.state.principal = principal
+    return principal
+
+
+def platform_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> RequestMeta:
+    """Only ``GNOMON_ADMIN_TOKEN`` passes; any other valid key is a 403."""
+    token = _presented_token(credentials)
+    settings = get_settings(request)
+    if _is_admin_token(settings, token):
+        return request_meta(request)
+    with get_store(request).transaction(write=False) as session:
+        keys.authenticate(session, token, request_meta(request), touch_resolution_s=10**9)
+    raise Forbidden("the organizations API needs the platform key (GNOMON_ADMIN_TOKEN)")
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+# Lives until the response is fully sent: for streamed (CSV, Arrow) read-only responses.
+StreamSession = Annotated[Session, Depends(read_session, scope="request")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+PlatformCaller = Annotated[RequestMeta, Depends(platform_caller)]
+Page = Annotated[PageParams, Depends(page_params)]

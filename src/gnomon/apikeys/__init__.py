@@ -1,0 +1,1 @@
+"""API keys: organization keys (act as org admin) and personal keys (act as their user)."""

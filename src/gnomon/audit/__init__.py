@@ -1,0 +1,1 @@
+"""The audit log: every event, hash-chained per organization."""

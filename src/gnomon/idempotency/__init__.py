@@ -1,0 +1,1 @@
+"""Replay of POST responses under an ``Idempotency-Key``."""

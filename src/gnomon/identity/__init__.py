@@ -1,0 +1,1 @@
+"""Users, groups, user attributes and roles."""

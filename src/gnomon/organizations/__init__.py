@@ -1,0 +1,1 @@
+"""Organizations (tenants) and the platform API that manages them."""

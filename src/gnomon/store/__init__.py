@@ -1,0 +1,1 @@
+"""Metadata store: tables, engine/session handling and migrations."""
