@@ -8,9 +8,9 @@ import json
 
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
+from tests.conftest import Org
 
 from gnomon.store.tables import events
-from tests.conftest import Org
 
 
 def _make_changes(client: TestClient, org: Org) -> str:
@@ -26,7 +26,9 @@ def _make_changes(client: TestClient, org: Org) -> str:
 
 def test_records_carry_actor_target_diff_and_request(client: TestClient, org: Org) -> None:
     kid = _make_changes(client, org)
-    page = client.get(f"/api/v1/audit-events?target_id={kid}&sort=occurred_at", headers=org.headers).json()
+    page = client.get(
+        f"/api/v1/audit-events?target_id={kid}&sort=occurred_at", headers=org.headers
+    ).json()
     actions = [e["action"] for e in page["data"]]
     assert actions == ["api_key.created", "api_key.updated", "api_key.revoked"]
     created, updated, _ = page["data"]
@@ -40,25 +42,39 @@ def test_records_carry_actor_target_diff_and_request(client: TestClient, org: Or
 
 def test_filters(client: TestClient, org: Org) -> None:
     _make_changes(client, org)
-    by_action = client.get("/api/v1/audit-events?action=api_key.updated", headers=org.headers).json()
+    by_action = client.get(
+        "/api/v1/audit-events?action=api_key.updated", headers=org.headers
+    ).json()
     assert by_action["meta"]["total"] == 1
     by_prefix = client.get("/api/v1/audit-events?action=api_key.*", headers=org.headers).json()
     assert by_prefix["meta"]["total"] == 3
-    future = client.get("/api/v1/audit-events?since=2999-01-01T00:00:00Z", headers=org.headers).json()
+    future = client.get(
+        "/api/v1/audit-events?since=2999-01-01T00:00:00Z", headers=org.headers
+    ).json()
     assert future["meta"]["total"] == 0
-    until_past = client.get("/api/v1/audit-events?until=2000-01-01T00:00:00Z", headers=org.headers).json()
+    until_past = client.get(
+        "/api/v1/audit-events?until=2000-01-01T00:00:00Z", headers=org.headers
+    ).json()
     assert until_past["meta"]["total"] == 0
-    by_type = client.get("/api/v1/audit-events?target_type=organization", headers=org.headers).json()
+    by_type = client.get(
+        "/api/v1/audit-events?target_type=organization", headers=org.headers
+    ).json()
     assert [e["action"] for e in by_type["data"]] == ["organization.created"]
 
 
 def test_csv_export(client: TestClient, org: Org) -> None:
     _make_changes(client, org)
-    r = client.get("/api/v1/audit-events?action=api_key.*", headers={**org.headers, "Accept": "text/csv"})
+    r = client.get(
+        "/api/v1/audit-events?action=api_key.*", headers={**org.headers, "Accept": "text/csv"}
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert [row["action"] for row in rows] == ["api_key.created", "api_key.updated", "api_key.revoked"]
+    assert [row["action"] for row in rows] == [
+        "api_key.created",
+        "api_key.updated",
+        "api_key.revoked",
+    ]
     assert json.loads(rows[1]["changes"])["name"]["after"] == "second"
 
 
@@ -112,7 +128,11 @@ def test_rehashed_forgery_still_breaks_the_next_link(client: TestClient, org: Or
 
     _make_changes(client, org)
     with client.app.state.store.transaction() as s:  # type: ignore[attr-defined]
-        row = dict(s.execute(select(events).where(events.c.org_id == org.id, events.c.seq == 2)).mappings().one())
+        row = dict(
+            s.execute(select(events).where(events.c.org_id == org.id, events.c.seq == 2))
+            .mappings()
+            .one()
+        )
         row["actor_label"] = "someone else"
         s.execute(
             update(events)

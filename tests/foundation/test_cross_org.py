@@ -13,14 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-
 from tests.conftest import Org
 
 Factory = Callable[[TestClient, Org], str]
 
 
 def _api_key(client: TestClient, org: Org) -> str:
-    r = client.post("/api/v1/api-keys", headers=org.headers, json={"name": "victim", "kind": "organization"})
+    r = client.post(
+        "/api/v1/api-keys", headers=org.headers, json={"name": "victim", "kind": "organization"}
+    )
     return str(r.json()["data"]["id"])
 
 
@@ -75,7 +76,9 @@ def test_every_id_route_has_a_factory(client: TestClient) -> None:
     assert not missing, "\n".join(missing)
 
 
-def test_other_orgs_resources_are_404_everywhere(client: TestClient, org: Org, other_org: Org) -> None:
+def test_other_orgs_resources_are_404_everywhere(
+    client: TestClient, org: Org, other_org: Org
+) -> None:
     routes = _id_routes(client)
     assert routes, "no id routes found"
     failures = []

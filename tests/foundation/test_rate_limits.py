@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from fastapi.testclient import TestClient
-
 from tests.conftest import Org
 
 
@@ -32,7 +31,9 @@ def test_headers_429_and_recovery(app_factory, org: Org) -> None:  # type: ignor
 
 def test_one_noisy_key_never_limits_another(app_factory, org: Org) -> None:  # type: ignore[no-untyped-def]
     client: TestClient = app_factory(rate_limit="2/minute")
-    other = client.post("/api/v1/api-keys", headers=org.headers, json={"name": "quiet", "kind": "organization"})
+    other = client.post(
+        "/api/v1/api-keys", headers=org.headers, json={"name": "quiet", "kind": "organization"}
+    )
     quiet = {"Authorization": f"Bearer {other.json()['data']['secret']}"}
     while client.get("/api/v1/whoami", headers=org.headers).status_code != 429:
         pass
@@ -54,7 +55,9 @@ def test_shared_limit_through_redis(app_factory, org: Org) -> None:  # type: ign
 
     name = f"shared-{uuid.uuid4().hex}"
     a: TestClient = app_factory(rate_limit="2/minute", redis_url=redis_url())
-    key = a.post("/api/v1/api-keys", headers=org.headers, json={"name": name, "kind": "organization"})
+    key = a.post(
+        "/api/v1/api-keys", headers=org.headers, json={"name": name, "kind": "organization"}
+    )
     headers = {"Authorization": f"Bearer {key.json()['data']['secret']}"}
     b: TestClient = app_factory(rate_limit="2/minute", redis_url=redis_url())
     assert a.get("/api/v1/whoami", headers=headers).status_code == 200

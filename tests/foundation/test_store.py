@@ -49,8 +49,8 @@ def test_ten_concurrent_writers_no_errors_and_chain_intact(store_url: str) -> No
             list(pool.map(writer, range(10)))  # re-raises any writer's error
 
         with store.transaction(write=False) as s:
-            listed, total = keys.list_keys(
-                s, admin, include_revoked=True, sort="name", descending=False, offset=0, limit=200
+            _listed, total = keys.list_keys(
+                s, admin, sort="name", descending=False, offset=0, limit=200
             )
             assert total == 51  # 50 + the org's first key
             result = audit.verify(s, admin)
@@ -73,9 +73,7 @@ def test_failed_transaction_writes_nothing(store_url: str) -> None:
         except RuntimeError:
             pass
         with store.transaction(write=False) as s:
-            _, total = keys.list_keys(
-                s, admin, include_revoked=True, sort="name", descending=False, offset=0, limit=10
-            )
+            _, total = keys.list_keys(s, admin, sort="name", descending=False, offset=0, limit=10)
             assert total == 1
             assert audit.verify(s, admin).checked == 1  # the event rolled back with the change
     finally:

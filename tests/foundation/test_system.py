@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import Org
 
 from gnomon.api.app import create_app
 from gnomon.config import Settings
 from gnomon.errors import ConfigurationError
 from gnomon.store.db import Store
-from tests.conftest import Org
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,9 @@ def test_every_setting_is_documented() -> None:
 
 def test_production_refuses_unsafe_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as err:
-        Settings(env="production", data_dir=tmp_path, secret_key=None, admin_token="short").check_safe()
+        Settings(
+            env="production", data_dir=tmp_path, secret_key=None, admin_token="short"
+        ).check_safe()
     assert "GNOMON_SECRET_KEY" in err.value.message
     assert "GNOMON_ADMIN_TOKEN" in err.value.message
     Settings(env="production", data_dir=tmp_path, secret_key="k" * 40).check_safe()

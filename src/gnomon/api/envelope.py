@@ -8,13 +8,15 @@ last page).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from gnomon.errors import Invalid, Issue
 
@@ -93,6 +95,31 @@ def many(request: Request, items: Sequence[Any], total: int, params: PageParams)
         "meta": {"total": total, "page": params.page, "per_page": params.per_page},
         "links": links,
     }
+
+
+def sort_query(allowed: Sequence[str]) -> Any:
+    """The ``sort`` query parameter: a field name, ``-`` for descending; the pattern documents
+    (and enforces) the allowed fields."""
+    names = "|".join(re.escape(a) for a in allowed)
+    return Query(
+        pattern=f"^[-+]?({names})$",
+        max_length=100,
+        description="Sort by " + ", ".join(f"`{a}`" for a in allowed) + "; prefix `-` = desc.",
+    )
+
+
+def _iso_only(value: Any) -> Any:
+    # Pydantic would read a bare number as a Unix timestamp; the API documents ISO 8601 only.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("expected an ISO 8601 date or date-time, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ status, so that a client reading ``errorData.message`` (the seed's) always finds
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -69,7 +70,7 @@ class ErrorBody(BaseModel):
 def status_for(exc: errors.GnomonError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 
@@ -129,16 +130,40 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return error_response(request, 422, "invalid", f"invalid request: {summary}", details)
 
 
+def _allowed_methods(request: Request) -> str | None:
+    """All methods of the path, from the OpenAPI document.
+
+    The router's own 405 names only the methods of the first route that matched the path,
+    while one path is often served by several routes (GET list, POST create).
+    """
+    app = request.app
+    index: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "allow_index", None)
+    if index is None:
+        index = []
+        for path, ops in app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+            index.append((pattern, ", ".join(sorted(m.upper() for m in ops))))
+        app.state.allow_index = index
+    for pattern, methods in index:
+        if pattern.match(request.url.path):
+            return methods
+    return None
+
+
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and exc.detail in (None, "Not Found"):
         message = f"no route for {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
     else:
         message = str(exc.detail)
-    return error_response(request, exc.status_code, code, message, (), exc.headers)
+    return error_response(request, exc.status_code, code, message, (), headers)
 
 
 async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:

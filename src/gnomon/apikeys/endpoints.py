@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from gnomon.api.deps import CurrentPrincipal, Page, ReadSession, WriteSession
-from gnomon.api.envelope import Many, One, many, one, parse_sort
+from gnomon.api.envelope import Many, One, many, one, parse_sort, sort_query
 from gnomon.api.errors import common_responses
 from gnomon.apikeys import service
 from gnomon.apikeys.repository import SORTABLE
 from gnomon.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWithSecret
+
+SortParam = Annotated[str | None, sort_query(list(SORTABLE))]
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=common_responses())
 
@@ -27,14 +29,12 @@ def list_api_keys(
     session: ReadSession,
     principal: CurrentPrincipal,
     page: Page,
-    sort: Annotated[str | None, Query(description="`name`, `created_at`; `-` = desc.")] = None,
-    include_revoked: bool = False,
+    sort: SortParam = None,
 ) -> Any:
     spec = parse_sort(sort, list(SORTABLE), "-created_at")
     items, total = service.list_keys(
         session,
         principal,
-        include_revoked=include_revoked,
         sort=spec.field,
         descending=spec.descending,
         offset=page.offset,

@@ -16,7 +16,7 @@ _TIME_COLUMNS = ("created_at", "expires_at", "last_used_at", "revoked_at", "rota
 SORTABLE = {"created_at": api_keys.c.created_at, "name": api_keys.c.name}
 
 
-def _row(mapping: Mapping[str, Any]) -> dict[str, Any]:
+def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     out = dict(mapping)
     for col in _TIME_COLUMNS:
         if col in out:
@@ -66,15 +66,13 @@ def list_keys(
     org_id: str,
     *,
     user_id: str | None,
-    include_revoked: bool,
     sort: str,
     descending: bool,
     offset: int,
     limit: int,
 ) -> tuple[list[dict[str, Any]], int]:
     cond = _scope(org_id, user_id)
-    if not include_revoked:
-        cond.append(api_keys.c.revoked_at.is_(None))
+    cond.append(api_keys.c.revoked_at.is_(None))
     total = session.execute(select(func.count()).select_from(api_keys).where(*cond)).scalar_one()
     col = SORTABLE[sort]
     order = [col.desc() if descending else col.asc(), api_keys.c.id.asc()]

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 KeyKind = Literal["organization", "personal"]
+KeyStatus = Literal["active", "disabled", "expired", "revoked"]
 
 
 class ApiKey(BaseModel):
@@ -23,7 +24,7 @@ class ApiKey(BaseModel):
     last_used_at: datetime | None
     revoked_at: datetime | None
     rotated_at: datetime | None
-    status: Literal["active", "disabled", "expired", "revoked"]
+    status: KeyStatus
 
 
 class ApiKeyWithSecret(ApiKey):

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from gnomon import crypto, events, policy
 from gnomon.apikeys import repository as repo
-from gnomon.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWithSecret
-from gnomon.errors import Invalid, Issue, NotFound, Unauthenticated
+from gnomon.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWithSecret, KeyStatus
+from gnomon.errors import Conflict, Invalid, Issue, NotFound, Unauthenticated
 from gnomon.identity import repository as users_repo
 from gnomon.principal import Principal, RequestMeta
 from gnomon.util import new_id, utcnow
@@ -27,7 +27,7 @@ def lookup_id(secret: str) -> str:
     return crypto.parse_api_key(secret) or "h" + hashlib.sha256(secret.encode()).hexdigest()[:15]
 
 
-def _status(row: dict[str, Any], now: datetime) -> str:
+def _status(row: dict[str, Any], now: datetime) -> KeyStatus:
     if row["revoked_at"] is not None:
         return "revoked"
     if row["expires_at"] is not None and row["expires_at"] <= now:
@@ -49,7 +49,7 @@ def to_schema(row: dict[str, Any]) -> ApiKey:
         last_used_at=row["last_used_at"],
         revoked_at=row["revoked_at"],
         rotated_at=row["rotated_at"],
-        status=_status(row, utcnow()),  # type: ignore[arg-type]
+        status=_status(row, utcnow()),
     )
 
 
@@ -153,16 +153,29 @@ def _aware(value: datetime) -> datetime:
 
 def _visible(session: Session, principal: Principal, key_db_id: str) -> dict[str, Any]:
     row = repo.get_key(session, principal.org_id, key_db_id)
-    if row is None or (not principal.is_org_admin and row["user_id"] != principal.user_id):
+    # A revoked key is gone for the API (its row stays, for the audit trail).
+    if (
+        row is None
+        or row["revoked_at"] is not None
+        or (not principal.is_org_admin and row["user_id"] != principal.user_id)
+    ):
         raise NotFound(f"API key {key_db_id} not found")
     return row
+
+
+def _not_the_calling_key(principal: Principal, key_db_id: str, action: str) -> None:
+    # A key cannot switch itself off: a script (or a leaked copy of the key) must not be able
+    # to lock its owner out. Use another key of the organization or user.
+    if principal.key_id == key_db_id:
+        raise Conflict(
+            f"cannot {action} the key this request is authenticated with; use another key"
+        )
 
 
 def list_keys(
     session: Session,
     principal: Principal,
     *,
-    include_revoked: bool,
     sort: str,
     descending: bool,
     offset: int,
@@ -173,7 +186,6 @@ def list_keys(
         session,
         principal.org_id,
         user_id=owner,
-        include_revoked=include_revoked,
         sort=sort,
         descending=descending,
         offset=offset,
@@ -188,15 +200,17 @@ def get(session: Session, principal: Principal, key_db_id: str) -> ApiKey:
 
 def update(session: Session, principal: Principal, key_db_id: str, body: ApiKeyUpdate) -> ApiKey:
     row = _visible(session, principal, key_db_id)
-    if row["revoked_at"] is not None:
-        raise Invalid("a revoked key cannot be changed", [Issue("key is revoked", ("id",))])
     values = body.model_dump(exclude_unset=True)
+    if values.get("enabled") is False or "expires_at" in values:
+        _not_the_calling_key(principal, key_db_id, "disable or re-date")
     if "name" in values and values["name"] is None:
         raise Invalid("name cannot be null", [Issue("name cannot be null", ("name",))])
     if "enabled" in values and values["enabled"] is None:
         raise Invalid("enabled cannot be null", [Issue("enabled cannot be null", ("enabled",))])
     if values.get("expires_at") is not None:
         values["expires_at"] = _aware(values["expires_at"])
+    if not values:
+        return to_schema(row)
     before = _snapshot(row)
     repo.update_key(session, principal.org_id, key_db_id, values)
     after_row = {**row, **values}
@@ -217,8 +231,7 @@ def update(session: Session, principal: Principal, key_db_id: str, body: ApiKeyU
 
 def rotate(session: Session, principal: Principal, key_db_id: str) -> ApiKeyWithSecret:
     row = _visible(session, principal, key_db_id)
-    if row["revoked_at"] is not None:
-        raise Invalid("a revoked key cannot be rotated", [Issue("key is revoked", ("id",))])
+    _not_the_calling_key(principal, key_db_id, "rotate")
     secret, key_id, secret_hash = crypto.new_api_key()
     values = {"key_id": key_id, "secret_hash": secret_hash, "rotated_at": utcnow()}
     repo.update_key(session, principal.org_id, key_db_id, values)
@@ -233,8 +246,7 @@ def rotate(session: Session, principal: Principal, key_db_id: str) -> ApiKeyWith
 
 def revoke(session: Session, principal: Principal, key_db_id: str) -> None:
     row = _visible(session, principal, key_db_id)
-    if row["revoked_at"] is not None:
-        return
+    _not_the_calling_key(principal, key_db_id, "revoke")
     values = {"revoked_at": utcnow(), "enabled": False}
     repo.update_key(session, principal.org_id, key_db_id, values)
     events.emit(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from gnomon.api.deps import CurrentPrincipal, Page, ReadSession, StreamSession
-from gnomon.api.envelope import Many, One, many, one, parse_sort
+from gnomon.api.envelope import IsoDateTime, Many, One, many, one, parse_sort, sort_query
 from gnomon.api.errors import common_responses
 from gnomon.audit import service
 from gnomon.audit.repository import EventFilter
@@ -27,8 +26,8 @@ def _filter(
     ] = None,
     target_type: Annotated[str | None, Query(max_length=50)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(description="Inclusive lower bound.")] = None,
-    until: Annotated[datetime | None, Query(description="Exclusive upper bound.")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="Inclusive lower bound.")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Exclusive upper bound.")] = None,
 ) -> EventFilter:
     return EventFilter(actor_id, action, target_type, target_id, since, until)
 
@@ -49,7 +48,7 @@ def list_audit_events(
     principal: CurrentPrincipal,
     f: Filter,
     page: Page,
-    sort: Annotated[str | None, Query(description="`occurred_at` or `-occurred_at`.")] = None,
+    sort: Annotated[str | None, sort_query(["occurred_at"])] = None,
 ) -> Any:
     spec = parse_sort(sort, ["occurred_at"], "-occurred_at")
     if CSV_TYPE in request.headers.get("accept", ""):

@@ -104,7 +104,7 @@ def _conditions(org_id: str, f: EventFilter) -> list[ColumnElement[bool]]:
     return cond
 
 
-def _row(mapping: Mapping[str, Any]) -> dict[str, Any]:
+def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     out = dict(mapping)
     out["occurred_at"] = as_utc(out["occurred_at"])
     return out

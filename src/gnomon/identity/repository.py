@@ -12,7 +12,7 @@ from gnomon.store.tables import users
 from gnomon.util import as_utc
 
 
-def _row(mapping: Mapping[str, Any]) -> dict[str, Any]:
+def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     out = dict(mapping)
     out["created_at"] = as_utc(out["created_at"])
     out["updated_at"] = as_utc(out["updated_at"])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from gnomon.api.deps import Page, PlatformCaller, ReadSession, WriteSession
-from gnomon.api.envelope import Many, One, many, one, parse_sort
+from gnomon.api.envelope import Many, One, many, one, parse_sort, sort_query
 from gnomon.api.errors import common_responses
 from gnomon.organizations import service
 from gnomon.organizations.repository import SORTABLE
@@ -31,7 +31,7 @@ def list_organizations(
     session: ReadSession,
     caller: PlatformCaller,
     page: Page,
-    sort: Annotated[str | None, Query(description="`name`, `created_at`; `-` = desc.")] = None,
+    sort: Annotated[str | None, sort_query(list(SORTABLE))] = None,
 ) -> Any:
     spec = parse_sort(sort, list(SORTABLE), "created_at")
     items, total = service.list_orgs(

@@ -18,7 +18,7 @@ from gnomon.util import as_utc, utcnow
 SORTABLE = {"created_at": organizations.c.created_at, "name": organizations.c.name}
 
 
-def _row(mapping: Mapping[str, Any]) -> dict[str, Any]:
+def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     out = dict(mapping)
     out["created_at"] = as_utc(out["created_at"])
     out["deleted_at"] = as_utc(out["deleted_at"])

@@ -46,15 +46,16 @@ def create(
         slug = _slugify(body.name)
         while repo.slug_taken(session, slug):
             slug = f"{_slugify(body.name)[:80]}-{secrets.token_hex(3)}"
-    row = {"id": new_id(), "name": body.name, "slug": slug, "created_at": utcnow()}
+    org_id = new_id()
+    row: dict[str, Any] = {"id": org_id, "name": body.name, "slug": slug, "created_at": utcnow()}
     repo.insert_org(session, row)
-    audit_repo.init_chain(session, row["id"])
+    audit_repo.init_chain(session, org_id)
     system = Principal(
-        org_id=row["id"], kind="system", is_org_admin=True, label="platform", request=meta
+        org_id=org_id, kind="system", is_org_admin=True, label="platform", request=meta
     )
     key_row, secret = keys.create_key_record(
         session,
-        org_id=row["id"],
+        org_id=org_id,
         name="Organization admin key",
         kind="organization",
         user_id=None,
@@ -68,7 +69,7 @@ def create(
         events.Event(
             "organization.created",
             "organization",
-            row["id"],
+            org_id,
             {"organization": org.model_dump(mode="json")},
         ),
     )

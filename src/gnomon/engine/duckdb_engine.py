@@ -1,0 +1,155 @@
+"""DuckDB: one database object per engine, a fresh cursor per query.
+
+A DuckDB connection is not safe to use from two threads at once, but ``cursor()`` opens another
+connection to the same database object in microseconds, so every query gets its own. That also
+makes cancellation precise: the deadline calls ``interrupt()`` on exactly the cursor running
+the statement, and the next query never inherits an interrupt meant for an earlier one.
+
+DuckDB shares one database instance per file and configuration inside a process, so two
+engines on the same file (two connection ids) read the same database rather than conflicting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from gnomon.engine.base import (
+    ArrowStream,
+    Column,
+    ConnectionSpec,
+    QueryResult,
+    effective_limits,
+    query_failure,
+)
+from gnomon.engine.types import type_from_code
+from gnomon.engine.watchdog import Budget
+from gnomon.errors import QueryError
+
+MEMORY = ":memory:"
+# Errors a DuckDB query can surface with: its own, and Arrow's (the Arrow reader re-raises
+# DuckDB errors met while streaming as OSError/ArrowException).
+_QUERY_ERRORS: tuple[type[BaseException], ...] = (duckdb.Error, pa.ArrowException, OSError)
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDBEngine:
+    dialect = "duckdb"
+
+    def __init__(self, spec: ConnectionSpec) -> None:
+        self.spec = spec
+        path = spec.database or MEMORY
+        # DuckDB refuses a read-only in-memory database; it is private to this engine anyway.
+        read_only = spec.read_only and path != MEMORY
+        try:
+            self._root = duckdb.connect(path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise QueryError(
+                f"duckdb error: cannot open {path!r}: {exc}", error_type="database_error"
+            ) from exc
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The root connection (for setting up data in tests and the demo warehouse)."""
+        return self._root
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # cursor() touches the root connection's bookkeeping; the lock keeps it consistent.
+        with self._lock:
+            if self._closed:
+                raise QueryError("duckdb error: engine is closed", error_type="database_error")
+            cursor = self._root.cursor()
+        if self.spec.schema:
+            cursor.execute(f"SET schema = {_quote_literal(self.spec.schema)}")
+        return cursor
+
+    def execute(
+        self, sql: str, *, timeout_s: float | None = None, max_rows: int | None = None
+    ) -> QueryResult:
+        timeout, cap = effective_limits(self.spec, timeout_s, max_rows)
+        started = time.perf_counter()
+        cursor = self._cursor()
+        budget = Budget(timeout, cursor.interrupt)
+        try:
+            with budget.running():
+                cursor.execute(sql)
+                description = cursor.description
+                rows: list[tuple[Any, ...]] = (
+                    cursor.fetchmany(cap + 1) if description is not None else []
+                )
+        except _QUERY_ERRORS as exc:
+            raise query_failure(self.dialect, exc, budget) from exc
+        finally:
+            cursor.close()
+        if budget.fired:  # the deadline hit after the last row came in: still a timeout
+            raise query_failure(self.dialect, TimeoutError(), budget)
+        columns = [
+            Column(str(d[0]), type_from_code(self.dialect, d[1].id)) for d in description or []
+        ]
+        truncated = len(rows) > cap
+        return QueryResult(
+            columns=columns,
+            rows=rows[:cap],
+            truncated=truncated,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def stream_arrow(
+        self, sql: str, *, timeout_s: float | None = None, batch_rows: int = 65536
+    ) -> ArrowStream:
+        timeout, _ = effective_limits(self.spec, timeout_s, None)
+        cursor = self._cursor()
+        budget = Budget(timeout, cursor.interrupt)
+        try:
+            with budget.running():
+                # The relational API streams: batches are computed as they are read, whereas an
+                # Arrow read of a DB-API result would materialise the whole result first.
+                relation = cursor.sql(sql)
+                if relation is None:  # a statement without a result (SET, CREATE …)
+                    reader = pa.RecordBatchReader.from_batches(pa.schema([]), [])
+                else:
+                    reader = relation.to_arrow_reader(batch_rows)
+        except _QUERY_ERRORS as exc:
+            cursor.close()
+            raise query_failure(self.dialect, exc, budget) from exc
+
+        def pull() -> pa.RecordBatch | None:
+            try:
+                with budget.running():
+                    batch = reader.read_next_batch()
+            except StopIteration:
+                return None
+            except _QUERY_ERRORS as exc:
+                raise query_failure(self.dialect, exc, budget) from exc
+            if budget.fired:
+                raise query_failure(self.dialect, TimeoutError(), budget)
+            return batch
+
+        def release(_exhausted: bool) -> None:
+            cursor.close()
+
+        return ArrowStream(reader.schema, pull, release).prefetch()
+
+    def test(self) -> None:
+        try:
+            self.execute("select 1", timeout_s=min(self.spec.query_timeout_s, 10.0))
+        except QueryError as exc:
+            raise QueryError(
+                f"Connection test failed: {exc.message}", error_type="database_error"
+            ) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._root.close()

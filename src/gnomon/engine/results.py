@@ -1,0 +1,147 @@
+"""Result encoders: JSON records, CSV and Arrow IPC streams.
+
+All three render values the same way (see :mod:`gnomon.engine.values`). CSV and Arrow are
+produced as iterators of byte chunks so that the API can stream a large export without holding
+it in memory twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from gnomon.engine.arrow import rows_to_batch
+from gnomon.engine.base import Column, QueryResult
+from gnomon.engine.values import JSON_NATIVE, to_json_value, to_text
+
+CSV_CHUNK_ROWS = 2048
+
+
+def _keys(columns: Sequence[Column], names: Sequence[str] | None) -> list[str]:
+    keys = [c.name for c in columns] if names is None else list(names)
+    if len(keys) != len(columns):
+        raise ValueError(f"{len(keys)} names given for {len(columns)} columns")
+    return keys
+
+
+def rows_to_json_records(
+    columns: Sequence[Column],
+    rows: Iterable[tuple[Any, ...]],
+    names: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts keyed by ``names`` (default: the column names).
+
+    Decimal becomes int when integral, else float; NaN/Infinity become None; dates and times
+    ISO 8601; bytes base64. When two names are equal the later column wins.
+    """
+    keys = _keys(columns, names)
+    native = JSON_NATIVE
+    convert = to_json_value
+    return [
+        dict(zip(keys, [v if type(v) in native else convert(v) for v in row], strict=True))
+        for row in rows
+    ]
+
+
+def rows_to_json_bytes(
+    columns: Sequence[Column],
+    rows: Iterable[tuple[Any, ...]],
+    names: Sequence[str] | None = None,
+) -> bytes:
+    """The JSON array of :func:`rows_to_json_records`, encoded once (UTF-8, compact).
+
+    The query cache stores these bytes next to the rows so that a cache hit can splice them
+    into the response instead of converting and encoding every value again.
+    """
+    records = rows_to_json_records(columns, rows, names)
+    return json.dumps(records, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def iter_csv(
+    columns: Sequence[Column],
+    rows: Iterable[tuple[Any, ...]],
+    names: Sequence[str] | None = None,
+) -> Iterator[bytes]:
+    """RFC 4180 CSV (CRLF line ends, fields quoted when needed), UTF-8, header first; yielded
+    in chunks of a few thousand rows. NULL is an empty field."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_keys(columns, names))
+    text = to_text
+    pending = 0
+    for row in rows:
+        writer.writerow([v if type(v) is str else text(v) for v in row])
+        pending += 1
+        if pending >= CSV_CHUNK_ROWS:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    tail = buffer.getvalue()
+    if tail:
+        yield tail.encode()
+
+
+class _ChunkSink:
+    """A file-like sink for the Arrow IPC writer that hands its bytes out as they come."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def drain(self) -> bytes:
+        out = b"".join(self.chunks)
+        self.chunks.clear()
+        return out
+
+
+def iter_arrow_ipc(
+    schema_batches: Iterable[pa.RecordBatch] | pa.RecordBatchReader,
+    schema: pa.Schema | None = None,
+) -> Iterator[bytes]:
+    """An Arrow IPC *stream* (readable with ``pyarrow.ipc.open_stream``), one chunk per batch.
+
+    Only one batch is held at a time. The schema comes from ``schema``, else from the source's
+    ``schema`` attribute (an :class:`~gnomon.engine.base.ArrowStream` or a RecordBatchReader),
+    else from the first batch; an empty source with no known schema gives an empty-schema
+    stream.
+    """
+    schema = schema or getattr(schema_batches, "schema", None)
+    iterator = iter(schema_batches)
+    first: pa.RecordBatch | None = None
+    if schema is None:
+        first = next(iterator, None)
+        schema = first.schema if first is not None else pa.schema([])
+    sink = _ChunkSink()
+    writer = pa.ipc.new_stream(sink, schema)
+    yield sink.drain()
+    if first is not None:
+        writer.write_batch(first)
+        yield sink.drain()
+    for batch in iterator:
+        writer.write_batch(batch)
+        yield sink.drain()
+    writer.close()
+    yield sink.drain()
+
+
+def result_to_arrow(result: QueryResult) -> pa.Table:
+    """A materialised result (e.g. from the cache) as an Arrow table typed by its columns."""
+    batch = rows_to_batch(result.columns, result.rows)
+    return pa.Table.from_batches([batch], schema=batch.schema)
