@@ -1,0 +1,11 @@
+SELECT
+  customers.region AS "customers.region",
+  SUM(CASE WHEN orders.status = 'shipped' THEN orders.amount END) AS "shipped_revenue"
+FROM gnomon_semantic_test.orders AS orders
+LEFT JOIN gnomon_semantic_test.customers AS customers
+  ON orders.customer_id = customers.id
+GROUP BY
+  customers.region
+ORDER BY
+  "shipped_revenue" DESC NULLS LAST
+LIMIT 1000

@@ -1,0 +1,11 @@
+SELECT
+  customers.region AS "customers.region",
+  SUM(orders.amount) AS "total_revenue"
+FROM gnomon_semantic_test.orders AS orders
+LEFT JOIN gnomon_semantic_test.customers AS customers
+  ON orders.customer_id = customers.id
+GROUP BY
+  customers.region
+ORDER BY
+  "total_revenue" DESC
+LIMIT 1000
