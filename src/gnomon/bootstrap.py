@@ -1,10 +1,12 @@
-"""First start: on an empty store, create an organization and print its admin key once."""
+"""First start: on an empty store, create an organization (with the demo warehouse's
+connection and model) and print its admin key once."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from gnomon.config import Settings
+from gnomon.demo import setup as demo_setup
 from gnomon.organizations import service as orgs
 from gnomon.organizations.schemas import OrganizationCreate, OrganizationCreated
 from gnomon.principal import RequestMeta
@@ -14,9 +16,11 @@ def bootstrap(session: Session, settings: Settings) -> OrganizationCreated | Non
     """Returns the created organization (with its key's secret) or None if the store had one."""
     if not orgs.is_empty_store(session):
         return None
-    return orgs.create(
+    created = orgs.create(
         session,
         OrganizationCreate(name=settings.bootstrap_org_name, slug=None),
         RequestMeta(request_id="bootstrap"),
         admin_secret=settings.bootstrap_token,
     )
+    demo_setup.install(session, settings, created.organization.id)
+    return created

@@ -9,6 +9,7 @@ tenant isolation for it.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -29,19 +30,61 @@ def _audit_event(client: TestClient, org: Org) -> str:
     return str(client.get("/api/v1/audit-events", headers=org.headers).json()["data"][0]["id"])
 
 
+def _user(client: TestClient, org: Org) -> str:
+    r = client.post(
+        "/api/v1/users", headers=org.headers, json={"email": f"v{uuid.uuid4().hex[:8]}@x.test"}
+    )
+    return str(r.json()["data"]["id"])
+
+
+def _group(client: TestClient, org: Org) -> str:
+    r = client.post("/api/v1/groups", headers=org.headers, json={"name": uuid.uuid4().hex})
+    return str(r.json()["data"]["id"])
+
+
+def _user_attribute(client: TestClient, org: Org) -> str:
+    name = "a" + uuid.uuid4().hex[:10]
+    r = client.post("/api/v1/user-attributes", headers=org.headers, json={"name": name})
+    return str(r.json()["data"]["id"])
+
+
 # Collection segment after /api/v1/ → factory of one resource in the victim org.
+def _connection(client: TestClient, org: Org) -> str:
+    data = client.get("/api/v1/connections", headers=org.headers).json()["data"]
+    return str(data[0]["id"])  # the bootstrapped main_db
+
+
+def _model(client: TestClient, org: Org) -> str:
+    return str(client.get("/api/v1/model", headers=org.headers).json()["data"]["id"])
+
+
 FACTORIES: dict[str, Factory] = {
+    "connections": _connection,
+    "models": _model,
     "api-keys": _api_key,
     "audit-events": _audit_event,
+    "users": _user,
+    "groups": _group,
+    "user-attributes": _user_attribute,
 }
 
 # (method, path template) → a body that passes validation, so the 404 check is what answers.
 SAMPLE_BODIES: dict[tuple[str, str], Any] = {
+    ("PATCH", "/api/v1/connections/{connection_id}"): {"max_rows": 10},
+    ("PUT", "/api/v1/models/{model_id}"): {"ai_chat_topics": []},
+    ("POST", "/api/v1/models/{model_id}/validate"): {},
     ("PATCH", "/api/v1/api-keys/{key_id}"): {"name": "renamed"},
+    ("PUT", "/api/v1/users/{user_id}"): {"name": "renamed"},
+    ("PATCH", "/api/v1/users/{user_id}"): {"name": "renamed"},
+    ("PATCH", "/api/v1/groups/{group_id}"): {"description": "renamed"},
+    ("PATCH", "/api/v1/user-attributes/{attribute_id}"): {"label": "renamed"},
 }
 
 # Platform routes address organizations themselves; they are not tenant-scoped.
 PLATFORM_ROUTES = {"/api/v1/organizations/{org_id}"}
+# Routes whose parameter addresses the caller's own default model (a version number), so there
+# is no other organization's resource to reach through them.
+OWN_SCOPE_ROUTES = {"/api/v1/model/versions/{version}/restore"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -59,7 +102,10 @@ def _id_routes(client: TestClient) -> list[tuple[str, str]]:
     return sorted(
         (method, path)
         for method, path in _operations(client)
-        if "{" in path and path.startswith("/api/v1/") and path not in PLATFORM_ROUTES
+        if "{" in path
+        and path.startswith("/api/v1/")
+        and path not in PLATFORM_ROUTES
+        and path not in OWN_SCOPE_ROUTES
     )
 
 
@@ -85,6 +131,7 @@ def test_other_orgs_resources_are_404_everywhere(
     for method, path in routes:
         victim_id = FACTORIES[path.split("/")[3]](client, org)
         url = re.sub(r"\{[^}]+\}", victim_id, path, count=1)
+        url = re.sub(r"\{version\}", "1", url)  # numeric sub-resources of the victim
         url = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", url)
         kwargs: dict[str, Any] = {"headers": other_org.headers}
         if (method, path) in SAMPLE_BODIES:

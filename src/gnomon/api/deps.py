@@ -15,6 +15,7 @@ from gnomon.apikeys import service as keys
 from gnomon.config import Settings
 from gnomon.errors import Forbidden, Unauthenticated
 from gnomon.principal import Principal, RequestMeta
+from gnomon.runtime import Runtime
 from gnomon.store.db import Store
 
 bearer = HTTPBearer(auto_error=False, description="An organization or personal API key.")
@@ -28,6 +29,11 @@ def get_store(request: Request) -> Store:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def read_session(request: Request) -> Iterator[Session]:
@@ -106,3 +112,4 @@ WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 PlatformCaller = Annotated[RequestMeta, Depends(platform_caller)]
 Page = Annotated[PageParams, Depends(page_params)]
+CurrentRuntime = Annotated[Runtime, Depends(get_runtime)]

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
 from sqlalchemy import text
 
 from gnomon import __version__
-from gnomon.api.deps import CurrentPrincipal
-from gnomon.api.envelope import One, one
-from gnomon.api.errors import common_responses
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(tags=["system"], responses=common_responses())
 
 # Swagger UI ships inside the `fastapi-swagger` wheel: no CDN, so docs work offline.
 _ASSETS = {
@@ -84,29 +78,4 @@ def docs_asset(name: str) -> Response:
     data = resources.files("fastapi_swagger").joinpath("resources", name).read_bytes()
     return Response(
         data, media_type=_ASSETS[name], headers={"Cache-Control": "public, max-age=86400"}
-    )
-
-
-class WhoAmI(BaseModel):
-    org_id: str
-    kind: str
-    user_id: str | None
-    key_id: str | None
-    is_org_admin: bool
-    org_role: str
-    label: str
-
-
-@api_router.get("/whoami", name="whoami", response_model=One[WhoAmI])
-def whoami(principal: CurrentPrincipal) -> Any:
-    return one(
-        WhoAmI(
-            org_id=principal.org_id,
-            kind=principal.kind,
-            user_id=principal.user_id,
-            key_id=principal.key_id,
-            is_org_admin=principal.is_org_admin,
-            org_role="ORG_ADMIN" if principal.is_org_admin else "MEMBER",
-            label=principal.label,
-        )
     )

@@ -1,15 +1,23 @@
-"""Every SQL statement of users (the part the foundation needs: keys act as users)."""
+"""Every SQL statement about user rows (memberships, values and roles have their own modules)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gnomon.store.tables import users
+from gnomon.store.tables_identity import group_members
 from gnomon.util import as_utc
+
+SORTABLE = {
+    "created_at": users.c.created_at,
+    "email": users.c.email,
+    "name": users.c.name,
+    "updated_at": users.c.updated_at,
+}
 
 
 def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
@@ -30,3 +38,84 @@ def get_user(session: Session, org_id: str, user_id: str) -> dict[str, Any] | No
         .one_or_none()
     )
     return _row(row) if row is not None else None
+
+
+def get_users(
+    session: Session, org_id: str, user_ids: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(users).where(users.c.org_id == org_id, users.c.id.in_(list(user_ids)))
+    ).mappings()
+    return {r["id"]: _row(r) for r in rows}
+
+
+def find_by_email(session: Session, org_id: str, email: str) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(users).where(users.c.org_id == org_id, users.c.email == email.lower())
+        )
+        .mappings()
+        .first()
+    )
+    return _row(row) if row is not None else None
+
+
+def find_by_user_name(session: Session, org_id: str, user_name: str) -> dict[str, Any] | None:
+    """SCIM's userName is case-insensitive (RFC 7643 §4.1.1)."""
+    row = (
+        session.execute(
+            select(users).where(
+                users.c.org_id == org_id, func.lower(users.c.user_name) == user_name.lower()
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return _row(row) if row is not None else None
+
+
+def list_users(
+    session: Session,
+    org_id: str,
+    *,
+    email: str | None = None,
+    q: str | None = None,
+    group_id: str | None = None,
+    active: bool | None = None,
+    sort: str = "created_at",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    cond: list[ColumnElement[bool]] = [users.c.org_id == org_id]
+    if email is not None:
+        cond.append(users.c.email == email.lower())
+    if q:
+        pattern = f"%{q.lower()}%"
+        cond.append(or_(func.lower(users.c.name).like(pattern), users.c.email.like(pattern)))
+    if active is not None:
+        cond.append(users.c.active.is_(active))
+    if group_id is not None:
+        members = select(group_members.c.user_id).where(
+            group_members.c.org_id == org_id, group_members.c.group_id == group_id
+        )
+        cond.append(users.c.id.in_(members))
+    total = session.execute(select(func.count()).select_from(users).where(*cond)).scalar_one()
+    col = SORTABLE[sort]
+    stmt = (
+        select(users)
+        .where(*cond)
+        .order_by(col.desc() if descending else col.asc(), users.c.id.asc())
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_row(r) for r in session.execute(stmt).mappings()], int(total)
+
+
+def update_user(session: Session, org_id: str, user_id: str, values: Mapping[str, Any]) -> None:
+    session.execute(
+        update(users).where(users.c.org_id == org_id, users.c.id == user_id).values(**values)
+    )

@@ -1,4 +1,8 @@
-"""Run the store's Alembic migrations from code (``gnomon db upgrade``, ``gnomon serve``)."""
+"""Run the store's Alembic migrations from code (``gnomon db upgrade``, ``gnomon serve``).
+
+Domains may keep their migrations on their own branch off the foundation revision; "up to date"
+therefore means every head is applied (``heads``), not a single ``head``.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the store up to ``revision`` (idempotent)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
@@ -28,15 +32,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revision() -> str | None:
+def head_revisions() -> set[str]:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return script.get_current_head()
+    return set(script.get_heads())
 
 
 def is_up_to_date(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
+    return current_revisions(engine) == head_revisions()

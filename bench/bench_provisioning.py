@@ -1,0 +1,106 @@
+"""Provisioning throughput: N users over SCIM and over /api/v1/users against a live server.
+
+Starts a real ``gnomon serve`` (embedded SQLite store) on loopback, then creates users the way
+an IdP and the seed's HR sync do: SCIM clients look the user up first (``userName eq``) and
+then POST; the REST sync looks up ``?email=`` and then POSTs. Requests run from a small thread
+pool (keep-alive connections), as a provisioning job would. Prints users/s for each path and
+their ratio (not a test).
+
+Run: .venv/bin/python bench/bench_provisioning.py [N]      (default N = 10000)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.live import live_server
+
+TOKEN = "bench-provisioning-org-token-0123456789abcdef"
+WORKERS = 8
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+_local = threading.local()
+
+
+def _client(base: str) -> httpx.Client:
+    client: httpx.Client | None = getattr(_local, "client", None)
+    if client is None:
+        client = httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        )
+        _local.client = client
+    return client
+
+
+def scim_user(base: str, i: int) -> None:
+    c = _client(base)
+    name = f"scim{i}@example.com"
+    found = c.get("/scim/v2/Users", params={"filter": f'userName eq "{name}"'})
+    assert found.status_code == 200, found.text
+    assert found.json()["totalResults"] == 0
+    body = {
+        "schemas": [USER, ENTERPRISE],
+        "userName": name,
+        "displayName": f"SCIM User {i}",
+        "emails": [{"value": name, "type": "work", "primary": True}],
+        "title": "Data Analyst",
+        ENTERPRISE: {"employeeNumber": f"E{i}", "department": "Sales", "costCenter": "CC-1"},
+    }
+    r = c.post("/scim/v2/Users", json=body, headers={"Content-Type": "application/scim+json"})
+    assert r.status_code == 201, r.text
+
+
+def rest_user(base: str, i: int) -> None:
+    c = _client(base)
+    email = f"rest{i}@example.com"
+    found = c.get("/api/v1/users", params={"email": email})
+    assert found.status_code == 200, found.text
+    assert found.json()["data"] == []
+    body = {
+        "email": email,
+        "name": f"REST User {i}",
+        "user_attributes": {"employee_id": f"E{i}", "department": "Sales", "job_title": "Analyst"},
+        "connection_roles": {"main_db": "QUERIER"},
+        "groups": ["analysts"],
+    }
+    r = c.post("/api/v1/users", json=body)
+    assert r.status_code == 201, r.text
+
+
+def _run(label: str, base: str, n: int, fn: Callable[[str, int], None]) -> float:
+    start = time.perf_counter()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(lambda i: fn(base, i), range(n)))
+    rate = n / (time.perf_counter() - start)
+    print(f"{label:<28} {n:>6} users  {rate:8.1f} users/s")
+    return rate
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"GNOMON_BOOTSTRAP_TOKEN": TOKEN, "GNOMON_RATE_LIMIT": ""}
+        with live_server(Path(tmp) / "data", env) as server:
+            with httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}
+            ) as c:
+                for name in ("employee_id", "department", "job_title"):
+                    c.post("/api/v1/user-attributes", json={"name": name})
+                c.post("/api/v1/groups", json={"name": "analysts"})
+            scim = _run("SCIM POST /scim/v2/Users", server.url, n, scim_user)
+            rest = _run("REST POST /api/v1/users", server.url, n, rest_user)
+    print(f"SCIM / REST ratio: {scim / rest:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Connections: the warehouses a model is compiled for and queries run against."""

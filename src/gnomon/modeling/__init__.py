@@ -1,0 +1,1 @@
+"""Model management: the org's models, their immutable versions, validation and restore."""

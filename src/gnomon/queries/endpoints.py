@@ -1,0 +1,116 @@
+"""``/api/v1/queries``: run topic queries (JSON, CSV, Arrow), raw SQL, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from gnomon import events
+from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession, get_store
+from gnomon.api.envelope import Many, many
+from gnomon.api.errors import common_responses
+from gnomon.engine import iter_arrow_ipc, iter_csv
+from gnomon.principal import Principal
+from gnomon.queries import repository, service
+from gnomon.queries.schemas import HistoryEntry, QueryResult, QueryRun, SqlRun
+
+router = APIRouter(prefix="/queries", tags=["queries"], responses=common_responses())
+
+CSV = "text/csv"
+ARROW = "application/vnd.apache.arrow.stream"
+RESULT_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            CSV: {"schema": {"type": "string"}},
+            ARROW: {"schema": {"type": "string", "format": "binary"}},
+        }
+    },
+    504: {"description": "The query hit its timeout and was cancelled."},
+}
+
+
+def _recorder(request: Request, principal: Principal) -> service.Recorder:
+    """History and query events in their own transaction: written even when the query fails."""
+    store = get_store(request)
+
+    def record(entry: dict[str, Any], emitted: list[events.Event]) -> None:
+        with store.transaction() as session:
+            repository.record(session, entry)
+            for event in emitted:
+                events.emit(session, principal, event)
+
+    return record
+
+
+def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
+    accept = request.headers.get("accept", "")
+    names = [f["name"] for f in outcome.fields]
+    if outcome.arrow is not None:
+        return StreamingResponse(iter_arrow_ipc(outcome.arrow), media_type=ARROW)
+    if CSV in accept:
+        return StreamingResponse(
+            iter_csv(outcome.columns, outcome.rows, names),
+            media_type=CSV,
+            headers={"X-Gnomon-Cache-Hit": str(outcome.cache_hit).lower()},
+        )
+    return Response(outcome.json_bytes(), media_type="application/json")
+
+
+@router.post("/run", name="queries_run", response_model=QueryResult, responses=RESULT_CONTENT)
+def run_query(
+    body: QueryRun,
+    request: Request,
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    runtime: CurrentRuntime,
+) -> Response:
+    """Run a topic query (the seed's body as written). ``Accept: text/csv`` or
+    ``application/vnd.apache.arrow.stream`` for other formats."""
+    arrow = ARROW in request.headers.get("accept", "") and not body.plan_only
+    outcome = service.run(
+        session, principal, runtime, body, record=_recorder(request, principal), arrow=arrow
+    )
+    return _respond(request, outcome)
+
+
+@router.post("/sql", name="queries_sql", response_model=QueryResult, responses=RESULT_CONTENT)
+def run_sql(
+    body: SqlRun,
+    request: Request,
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    runtime: CurrentRuntime,
+) -> Response:
+    """Raw SQL on a connection (QUERIER role; not for users with access filters)."""
+    outcome = service.run_sql(
+        session, principal, runtime, body, record=_recorder(request, principal)
+    )
+    return _respond(request, outcome)
+
+
+@router.get("/history", name="queries_history", response_model=Many[HistoryEntry])
+def query_history(
+    request: Request, session: ReadSession, principal: CurrentPrincipal, page: Page
+) -> Any:
+    rows, total = service.history(session, principal, offset=page.offset, limit=page.per_page)
+    items = [
+        HistoryEntry(
+            id=r["id"],
+            created_at=r["created_at"],
+            user_id=r["user_id"],
+            user=r["user_label"],
+            topic=r["topic"],
+            name=r["name"],
+            fields=list(r["fields"] or []),
+            sql_hash=r["sql_hash"],
+            duration_ms=r["duration_ms"],
+            row_count=r["row_count"],
+            cache_hit=bool(r["cache_hit"]),
+            status=r["status"],
+            error_type=r["error_type"],
+        )
+        for r in rows
+    ]
+    return many(request, items, total, page)

@@ -1,0 +1,402 @@
+"""Running a topic query: model → access → compile → cache → engine → history and events.
+
+The service never commits. History rows and query events must be written even when the query
+fails (that is when they matter most), so they go through a ``Recorder`` the caller supplies,
+which writes them in a unit of work of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from gnomon import events
+from gnomon.connections import service as connections
+from gnomon.engine import ArrowStream, CachedResult, Column, cache_key, rows_to_json_bytes
+from gnomon.errors import Forbidden, GnomonError, Invalid, Issue, NotFound, QueryError
+from gnomon.identity import service_access
+from gnomon.modeling import service as modeling
+from gnomon.principal import Principal
+from gnomon.queries import repository as repo
+from gnomon.queries.schemas import QueryRun, SqlRun
+from gnomon.queries.system import ORG_ATTRIBUTE, SYSTEM_TOPICS, system_model
+from gnomon.runtime import Runtime
+from gnomon.semantic import AccessContext, CompiledQuery, SemanticModel, compile_query
+from gnomon.util import utcnow
+
+DEFAULT_TTL_S = 3600.0
+DEFAULT_SLOW_QUERY_S = 30.0
+
+
+class _QueryEventData(BaseModel):
+    topic: str | None
+    user: dict[str, Any] | None
+    sql_hash: str | None
+    name: str | None
+
+
+class _SlowData(_QueryEventData):
+    execution_time: float
+
+
+class _ErrorData(_QueryEventData):
+    error_type: str
+    message: str
+
+
+events.register(
+    "query.slow_execution",
+    "A query ran at least the organization's slow-query threshold (seconds).",
+    _SlowData,
+)
+events.register(
+    "query.error",
+    "A query failed; error_type is timeout, permission_denied, invalid_query, "
+    "database_error or rate_limited.",
+    _ErrorData,
+)
+
+# (history row, events to emit) → written by the caller in its own transaction.
+Recorder = Callable[[dict[str, Any], list[events.Event]], None]
+
+
+@dataclass
+class QueryOutcome:
+    sql: str
+    topic: str
+    fields: list[dict[str, Any]]
+    columns: list[Column] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    data_json: bytes = b"[]"
+    cache_hit: bool = False
+    duration_ms: float = 0.0
+    truncated: bool = False
+    name: str | None = None
+    model_id: str | None = None
+    plan: dict[str, Any] | None = None
+    arrow: ArrowStream | None = None
+
+    def meta(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "fields": self.fields,
+            "sql": self.sql,
+            "cache_hit": self.cache_hit,
+            "duration_ms": round(self.duration_ms, 3),
+            "row_count": len(self.rows),
+            "truncated": self.truncated,
+            "name": self.name,
+            "topic": self.topic,
+            "model_id": self.model_id,
+        }
+        if self.plan is not None:
+            out["plan"] = self.plan
+        return out
+
+    def json_bytes(self) -> bytes:
+        """The response body, with the (possibly cached) data array spliced in unchanged."""
+        meta = json.dumps(self.meta(), separators=(",", ":"), default=str).encode()
+        return b'{"data":' + self.data_json + b',"meta":' + meta + b"}"
+
+
+def _error_type(exc: GnomonError) -> str:
+    if isinstance(exc, QueryError):
+        return exc.error_type
+    if isinstance(exc, (Forbidden, NotFound)):
+        return "permission_denied"
+    if isinstance(exc, Invalid):
+        return "invalid_query"
+    return "database_error"
+
+
+def _fingerprint(access: AccessContext) -> str:
+    if access.unrestricted:
+        return "unrestricted"
+    payload = json.dumps(sorted((k, sorted(v)) for k, v in access.attributes.items()))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _ttl(model: SemanticModel, topic: str) -> float:
+    settings = model.settings
+    policy_name = (
+        getattr(model.topics.get(topic), "cache_policy", None) or settings.default_cache_policy
+    )
+    if policy_name and policy_name in settings.cache_policies:
+        policy = settings.cache_policies[policy_name]
+        if isinstance(policy, dict):
+            for key in ("max_age", "max_cache_age", "default_max_age"):
+                if isinstance(policy.get(key), (int, float)):
+                    return float(policy[key])
+    if settings.caching_policy and settings.caching_policy.default_max_age is not None:
+        return float(settings.caching_policy.default_max_age)
+    return DEFAULT_TTL_S
+
+
+def _access_for(
+    session: Session, principal: Principal, run_as: str | None
+) -> tuple[AccessContext, dict[str, Any] | None]:
+    """The access context and the user the query runs as (None for an organization key)."""
+    if run_as is not None:
+        if principal.kind not in ("organization", "system"):
+            raise Forbidden("user_id (run as another user) is for organization keys only")
+        attributes = service_access.access_context_for_user(session, principal.org_id, run_as)
+        if not attributes:
+            raise Invalid(
+                "cannot run as that user", [Issue(f"user {run_as} not found", ("user_id",))]
+            )
+        email = attributes.get("gnomon_user_email", (None,))[0]
+        return AccessContext(attributes), {"id": run_as, "email": email}
+    attributes, unrestricted = service_access.access_context_for(session, principal)
+    user = None
+    if principal.user_id is not None:
+        user = {"id": principal.user_id, "email": principal.label}
+    return AccessContext(attributes, unrestricted=unrestricted), user
+
+
+def _sql_hash(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()
+
+
+@dataclass
+class _Run:
+    """What is known about a run so far; turned into the history row and events at the end."""
+
+    principal: Principal
+    body_name: str | None
+    topic: str | None
+    user: dict[str, Any] | None
+    started: float = field(default_factory=time.perf_counter)
+    model_id: str | None = None
+    connection_id: str | None = None
+    fields: list[str] = field(default_factory=list)
+    sql_hash: str | None = None
+
+    def history(
+        self, *, status: str, rows: int, cache_hit: bool, error_type: str | None
+    ) -> dict[str, Any]:
+        return {
+            "org_id": self.principal.org_id,
+            "user_id": (self.user or {}).get("id"),
+            "user_label": (self.user or {}).get("email") or self.principal.label,
+            "key_id": self.principal.key_id,
+            "model_id": self.model_id,
+            "connection_id": self.connection_id,
+            "topic": self.topic,
+            "name": self.body_name,
+            "fields": self.fields,
+            "sql_hash": self.sql_hash,
+            "duration_ms": (time.perf_counter() - self.started) * 1000,
+            "row_count": rows,
+            "cache_hit": cache_hit,
+            "status": status,
+            "error_type": error_type,
+            "created_at": utcnow(),
+        }
+
+    def common(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "user": self.user,
+            "sql_hash": self.sql_hash,
+            "name": self.body_name,
+        }
+
+
+def run(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    body: QueryRun,
+    *,
+    record: Recorder,
+    arrow: bool = False,
+    slow_threshold_s: float = DEFAULT_SLOW_QUERY_S,
+) -> QueryOutcome:
+    """Run a topic query. Raises domain errors; records history and events either way."""
+    state = _Run(principal, body.name, body.topic, None)
+    try:
+        outcome = _run(session, principal, runtime, body, state, arrow=arrow)
+    except GnomonError as exc:
+        error_type = _error_type(exc)
+        entry = state.history(status="error", rows=0, cache_hit=False, error_type=error_type)
+        data = {**state.common(), "error_type": error_type, "message": exc.message}
+        record(entry, [events.Event("query.error", "query", state.sql_hash, data)])
+        raise
+    entry = state.history(
+        status="ok", rows=len(outcome.rows), cache_hit=outcome.cache_hit, error_type=None
+    )
+    emitted: list[events.Event] = []
+    seconds = entry["duration_ms"] / 1000
+    if not body.plan_only and seconds >= slow_threshold_s:
+        data = {**state.common(), "execution_time": round(seconds, 3)}
+        emitted.append(events.Event("query.slow_execution", "query", state.sql_hash, data))
+    record(entry, emitted)
+    return outcome
+
+
+def _run(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    body: QueryRun,
+    state: _Run,
+    *,
+    arrow: bool,
+) -> QueryOutcome:
+    access, state.user = _access_for(session, principal, body.user_id)
+    if body.topic in SYSTEM_TOPICS:
+        return _run_system(session, principal, body, state)
+    loaded = modeling.load_model(
+        session, runtime, principal.org_id, model_id=body.model_id, connection=body.connection
+    )
+    state.model_id = loaded.id
+    conn = connections.get_row_by_name(session, principal, loaded.connection_name)
+    connections.require_role(session, principal, conn, "query")
+    state.connection_id = conn["id"]
+    compiled = compile_query(
+        loaded.semantic,
+        body.semantic_request(),
+        dialect=loaded.dialect,
+        access=access,
+        now=utcnow(),
+    )
+    state.sql_hash = _sql_hash(compiled.sql)
+    state.fields = [f.name for f in compiled.fields]
+    outcome = QueryOutcome(
+        sql=compiled.sql,
+        topic=compiled.topic,
+        fields=[f.as_dict() for f in compiled.fields],
+        name=body.name,
+        model_id=loaded.id,
+    )
+    if body.plan_only:
+        outcome.plan = compiled.plan.describe()
+        return outcome
+    engine = connections.engine_for(runtime, conn)
+    if arrow:
+        outcome.arrow = engine.stream_arrow(compiled.sql)
+        return outcome
+    key = cache_key(
+        sql=compiled.sql,
+        connection_id=conn["id"],
+        connection_version=str(conn["version"]),
+        access_fingerprint=_fingerprint(access),
+    )
+    if body.cache == "normal":
+        hit = runtime.cache.get(key)
+        if hit is not None:
+            _fill(outcome, compiled, hit, cache_hit=True)
+            return outcome
+    result = engine.execute(compiled.sql)
+    data_json = rows_to_json_bytes(result.columns, result.rows, state.fields)
+    cached = CachedResult(
+        result.columns,
+        result.rows,
+        time.time(),
+        truncated=result.truncated,
+        duration_ms=result.duration_ms,
+        data_json=data_json,
+    )
+    if body.cache != "bypass":
+        tags = [f"conn:{conn['id']}", f"model:{loaded.id}"]
+        runtime.cache.set(key, cached, _ttl(loaded.semantic, compiled.topic), tags)
+    _fill(outcome, compiled, cached, cache_hit=False)
+    return outcome
+
+
+def _fill(
+    outcome: QueryOutcome, compiled: CompiledQuery, result: CachedResult, *, cache_hit: bool
+) -> None:
+    outcome.columns = list(result.columns)
+    outcome.rows = list(result.rows)
+    outcome.truncated = result.truncated
+    outcome.cache_hit = cache_hit
+    outcome.duration_ms = 0.0 if cache_hit else result.duration_ms
+    names = [f.name for f in compiled.fields]
+    outcome.data_json = result.data_json or rows_to_json_bytes(result.columns, result.rows, names)
+
+
+def _run_system(
+    session: Session, principal: Principal, body: QueryRun, state: _Run
+) -> QueryOutcome:
+    """System topics read the metadata store, always scoped to the caller's organization."""
+    dialect = session.get_bind().dialect.name
+    dialect = "postgres" if dialect == "postgresql" else dialect
+    access = AccessContext({ORG_ATTRIBUTE: (principal.org_id,)})
+    compiled = compile_query(
+        system_model(), body.semantic_request(), dialect=dialect, access=access, now=utcnow()
+    )
+    state.sql_hash = _sql_hash(compiled.sql)
+    state.fields = [f.name for f in compiled.fields]
+    outcome = QueryOutcome(
+        sql=compiled.sql,
+        topic=compiled.topic,
+        fields=[f.as_dict() for f in compiled.fields],
+        name=body.name,
+    )
+    if body.plan_only:
+        outcome.plan = compiled.plan.describe()
+        return outcome
+    started = time.perf_counter()
+    rows, truncated = repo.run_compiled(session, compiled.sql, body.limit or 100_000)
+    columns = [Column(f.name, f.type) for f in compiled.fields]
+    outcome.columns = columns
+    outcome.rows = rows
+    outcome.truncated = truncated
+    outcome.duration_ms = (time.perf_counter() - started) * 1000
+    outcome.data_json = rows_to_json_bytes(columns, rows, state.fields)
+    return outcome
+
+
+def run_sql(
+    session: Session, principal: Principal, runtime: Runtime, body: SqlRun, *, record: Recorder
+) -> QueryOutcome:
+    """Raw SQL for QUERIER and up. Callers bound by access filters cannot use it: a raw
+    statement could read around the row-level filters their queries get."""
+    state = _Run(principal, body.name, None, None)
+    try:
+        access, state.user = _access_for(session, principal, None)
+        conn = connections.get_row_by_name(session, principal, body.connection)
+        connections.require_role(session, principal, conn, "raw_sql")
+        state.connection_id = conn["id"]
+        state.sql_hash = _sql_hash(body.sql)
+        if not access.unrestricted:
+            raise Forbidden("users with access filters cannot run raw SQL; query a topic instead")
+        engine = connections.engine_for(runtime, conn)
+        result = engine.execute(body.sql, max_rows=body.limit)
+    except GnomonError as exc:
+        error_type = _error_type(exc)
+        entry = state.history(status="error", rows=0, cache_hit=False, error_type=error_type)
+        data = {**state.common(), "error_type": error_type, "message": exc.message}
+        record(entry, [events.Event("query.error", "query", state.sql_hash, data)])
+        raise
+    names = [c.name for c in result.columns]
+    state.fields = names
+    record(state.history(status="ok", rows=len(result.rows), cache_hit=False, error_type=None), [])
+    return QueryOutcome(
+        sql=body.sql,
+        topic="",
+        fields=[
+            {"name": c.name, "type": c.type, "label": None, "format": None} for c in result.columns
+        ],
+        columns=list(result.columns),
+        rows=list(result.rows),
+        data_json=rows_to_json_bytes(result.columns, result.rows, names),
+        duration_ms=result.duration_ms,
+        truncated=result.truncated,
+        name=body.name,
+    )
+
+
+def history(
+    session: Session, principal: Principal, *, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Admins see the organization's history; users see their own."""
+    owner = None if principal.is_org_admin else (principal.user_id or "")
+    return repo.list_history(session, principal.org_id, user_id=owner, offset=offset, limit=limit)

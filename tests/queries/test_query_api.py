@@ -1,0 +1,160 @@
+"""Query API behaviour: cache, formats, plan_only, errors, history, events, raw SQL."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow.ipc
+from fastapi.testclient import TestClient
+from tests.conftest import ADMIN_TOKEN, Org
+from tests.queries.conftest import run
+
+REVENUE = {
+    "topic": "revenue_analytics",
+    "dimensions": ["date_month"],
+    "measures": ["total_revenue"],
+}
+
+
+def test_cache_hit_refresh_bypass_and_connection_refresh(qclient: TestClient, qorg: Org) -> None:
+    first = run(qclient, qorg, REVENUE).json()
+    second = run(qclient, qorg, REVENUE).json()
+    assert first["meta"]["cache_hit"] is False
+    assert second["meta"]["cache_hit"] is True
+    assert second["data"] == first["data"]
+    assert run(qclient, qorg, {**REVENUE, "cache": "refresh"}).json()["meta"]["cache_hit"] is False
+    assert run(qclient, qorg, {**REVENUE, "cache": "bypass"}).json()["meta"]["cache_hit"] is False
+    assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is True
+    conn = qclient.get("/api/v1/connections", headers=qorg.headers).json()["data"][0]
+    refreshed = qclient.post(f"/api/v1/connections/{conn['id']}/refresh", headers=qorg.headers)
+    assert refreshed.json()["data"]["version"] == conn["version"] + 1
+    assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is False
+
+
+def test_model_change_invalidates_cache(qclient: TestClient, qorg: Org) -> None:
+    run(qclient, qorg, REVENUE)
+    assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is True
+    r = qclient.put(
+        "/api/v1/model", headers=qorg.headers, json={"caching_policy": {"default_max_age": 60}}
+    )
+    assert r.status_code == 200, r.text
+    assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is False
+
+
+def test_csv_and_arrow(qclient: TestClient, qorg: Org) -> None:
+    as_json = run(qclient, qorg, REVENUE).json()["data"]
+    csv_resp = run(qclient, qorg, REVENUE, Accept="text/csv")
+    assert csv_resp.headers["content-type"].startswith("text/csv")
+    lines = csv_resp.text.strip().splitlines()
+    assert lines[0] == "date_month,total_revenue"
+    assert len(lines) == len(as_json) + 1
+    arrow = run(qclient, qorg, REVENUE, Accept="application/vnd.apache.arrow.stream")
+    assert arrow.status_code == 200
+    table = pyarrow.ipc.open_stream(io.BytesIO(arrow.content)).read_all()
+    assert table.column_names == ["date_month", "total_revenue"]
+    assert table.num_rows == len(as_json)
+    json_total = sum(r["total_revenue"] or 0 for r in as_json)
+    arrow_total = float(sum(v.as_py() or 0 for v in table.column("total_revenue")))
+    assert abs(json_total - arrow_total) < 1e-6
+
+
+def test_plan_only_returns_sql_without_running(qclient: TestClient, qorg: Org) -> None:
+    r = run(qclient, qorg, {**REVENUE, "plan_only": True})
+    body = r.json()
+    assert r.status_code == 200
+    assert body["data"] == []
+    assert "plan" in body["meta"]
+    assert "orders" in body["meta"]["sql"]
+
+
+def test_bad_query_lists_every_problem_and_is_recorded(qclient: TestClient, qorg: Org) -> None:
+    r = run(
+        qclient,
+        qorg,
+        {
+            "topic": "revenue_analytics",
+            "dimensions": ["no_such_dim"],
+            "measures": ["total_revenu"],
+            "filters": {"customer_id": {"between": "x"}},
+        },
+    )
+    assert r.status_code == 422
+    details = r.json()["details"]
+    assert len(details) >= 3
+    assert any("total_revenue" in (d.get("hint") or "") for d in details)
+    history = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
+    assert history[0]["status"] == "error"
+    assert history[0]["error_type"] == "invalid_query"
+    audit = qclient.get("/api/v1/audit-events?action=query.error", headers=qorg.headers).json()
+    assert audit["data"][0]["data"]["error_type"] == "invalid_query"
+
+
+def test_unknown_topic_and_extra_keys(qclient: TestClient, qorg: Org) -> None:
+    assert run(qclient, qorg, {"topic": "nope", "measures": ["x"]}).status_code == 422
+    r = run(qclient, qorg, {**REVENUE, "bogus": 1})
+    assert r.status_code == 422
+    assert r.json()["details"][0]["path"] == ["bogus"]
+
+
+def test_history_records_successful_runs(qclient: TestClient, qorg: Org) -> None:
+    run(qclient, qorg, {**REVENUE, "name": "monthly"})
+    entry = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"][0]
+    assert entry["status"] == "ok"
+    assert entry["name"] == "monthly"
+    assert entry["fields"] == ["date_month", "total_revenue"]
+    assert entry["row_count"] > 0
+    assert len(entry["sql_hash"]) == 64
+
+
+def test_metrics_monitor_reads_system_metrics(qclient: TestClient, qorg: Org) -> None:
+    """The seed's MetricsMonitor body, against gnomon's own history, scoped to the org."""
+    since = "2000-01-01T00:00:00.000Z"
+    for _ in range(3):
+        run(qclient, qorg, REVENUE)
+    run(qclient, qorg, {"topic": "revenue_analytics", "measures": ["nope"]})
+    body = {
+        "topic": "system_metrics",
+        "measures": [
+            "avg_query_time",
+            "error_rate",
+            "query_count",
+            "cache_hit_rate",
+            "p95_query_time",
+        ],
+        "filters": {"timestamp": {"gte": since}},
+    }
+    r = run(qclient, qorg, body)
+    assert r.status_code == 200, r.text
+    row = r.json()["data"][0]
+    assert row["query_count"] == 4
+    assert abs(row["error_rate"] - 0.25) < 1e-9
+    assert abs(row["cache_hit_rate"] - 0.5) < 1e-9  # runs 2 and 3 hit the cache
+    assert row["avg_query_time"] >= 0
+    made = qclient.post(
+        "/api/v1/organizations",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        json={"name": "Elsewhere"},
+    ).json()["data"]
+    other = Org(made["organization"]["id"], made["api_key"]["secret"])
+    theirs = run(qclient, other, body).json()["data"]
+    assert theirs[0]["query_count"] == 0  # another org's history is invisible
+
+
+def test_raw_sql_for_org_key(qclient: TestClient, qorg: Org) -> None:
+    r = qclient.post(
+        "/api/v1/queries/sql",
+        headers=qorg.headers,
+        json={"connection": "main_db", "sql": "select count(*) as n from main.customers"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["data"][0]["n"] > 0
+
+
+def test_database_error_is_reported(qclient: TestClient, qorg: Org) -> None:
+    r = qclient.post(
+        "/api/v1/queries/sql",
+        headers=qorg.headers,
+        json={"connection": "main_db", "sql": "select * from no_such_table"},
+    )
+    assert r.status_code == 400
+    assert r.json()["details"][0]["error_type"] == "database_error"
