@@ -37,7 +37,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal, cast
 
-import sqlglot
 from sqlglot import exp
 
 from gnomon.errors import Invalid, Issue
@@ -48,6 +47,7 @@ from gnomon.semantic.model import Dimension, Measure, SemanticModel
 from gnomon.semantic.planner import MEASURE_PLACEHOLDER, Block, MeasureSpec, Plan, plan_query
 from gnomon.semantic.pop import shift_spec
 from gnomon.semantic.query import QueryField, QueryRequest, ResolvedQuery, resolve_query
+from gnomon.semantic.rendered import derived_table
 from gnomon.semantic.sqlparts import JOIN_KINDS, has_native_quantile, quantile
 from gnomon.semantic.timegrains import DIALECTS, convert_timezone, shift, truncate
 
@@ -108,6 +108,26 @@ def _x(node: exp.Expr) -> exp.Expression:
     return cast(exp.Expression, node)
 
 
+@lru_cache(maxsize=1024)
+def _parsed_table(name: str) -> exp.Table:
+    return exp.to_table(name)
+
+
+@lru_cache(maxsize=1024)
+def _parsed_table_alias(name: str) -> exp.TableAlias:
+    return exp.maybe_parse(name, into=exp.TableAlias)
+
+
+def _table(name: str) -> exp.Table:
+    """``exp.to_table(name)`` without parsing ``name`` again on every compile."""
+    return _parsed_table(name).copy()
+
+
+def _table_alias(name: str) -> exp.TableAlias:
+    """The CTE name node ``select.with_(name, ...)`` would parse, without parsing it again."""
+    return _parsed_table_alias(name).copy()
+
+
 def _and(parts: Sequence[exp.Expr]) -> exp.Expr | None:
     if not parts:
         return None
@@ -115,13 +135,6 @@ def _and(parts: Sequence[exp.Expr]) -> exp.Expr | None:
     for part in parts[1:]:
         out = exp.and_(out, part, copy=False)
     return out
-
-
-@lru_cache(maxsize=512)
-def _parse_view_sql(sql: str, dialect: str) -> exp.Expr:
-    parsed = sqlglot.parse_one(sql, read=dialect)
-    assert parsed is not None
-    return parsed
 
 
 class _Emitter:
@@ -137,11 +150,26 @@ class _Emitter:
     # ---- row-level pieces -----------------------------------------------------------------
 
     def field_sql(self, ref: FieldRef, grain: str | None, shift_by: _Shift | None) -> exp.Expr:
+        """A private copy of the field's expression, to place in the output tree."""
+        return self.field_tree(ref, grain, shift_by).copy()
+
+    def field_tree(self, ref: FieldRef, grain: str | None, shift_by: _Shift | None) -> exp.Expr:
+        """The field's expression, cached on the model and shared by every compile: only for
+        readers that copy what they place (``filter_to_sql`` does), never to be modified."""
         cache: dict[Any, exp.Expr] = self.graph.model.cache.setdefault("field_sql", {})
         shifted = shift_by is not None and (ref.alias, ref.name) == (shift_by.alias, shift_by.name)
-        key = (self.graph.topic.name, self.dialect, ref.alias, ref.name, grain, self.query.query_tz)
-        if not shifted and key in cache:
-            return cache[key].copy()
+        key = (
+            self.graph.topic.name,
+            self.dialect,
+            ref.alias,
+            ref.name,
+            grain,
+            self.query.query_tz,
+            (shift_by.grain, shift_by.periods) if shifted and shift_by is not None else None,
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
         base, _ = self.graph.dimension_sql(ref.alias, ref.name)
         expression = base.copy()
         dim = ref.field
@@ -165,9 +193,7 @@ class _Emitter:
                 self.dialect,
                 week_start=self.query.week_start,
             )
-        if not shifted:
-            cache[key] = expression
-            return expression.copy()
+        cache[key] = expression
         return expression
 
     def from_clause(self, select: exp.Select) -> exp.Select:
@@ -175,8 +201,7 @@ class _Emitter:
             view = self.graph.view(alias)
             if view.sql:
                 src_dialect = self.graph.model.settings.dialect or self.dialect
-                sub = _parse_view_sql(view.sql, src_dialect).copy()
-                return exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+                return derived_table(view.sql, src_dialect, self.dialect, alias)
             return exp.Table(
                 this=exp.to_identifier(view.table_name or view.name),
                 db=exp.to_identifier(view.schema_name) if view.schema_name else None,
@@ -199,7 +224,7 @@ class _Emitter:
         for flt in self.query.filters:
             if flt.field.ref.is_measure:
                 continue
-            column = self.field_sql(flt.field.ref, flt.field.grain, None)
+            column = self.field_tree(flt.field.ref, flt.field.grain, None)
             spec = flt.spec
             if shift_by is not None and (flt.field.ref.alias, flt.field.ref.name) == (
                 shift_by.alias,
@@ -211,7 +236,7 @@ class _Emitter:
             if acc.values is None:
                 parts.append(exp.false())
                 continue
-            column = self.field_sql(acc.field.ref, acc.field.grain, None)
+            column = self.field_tree(acc.field.ref, acc.field.grain, None)
             spec = FilterSpec((Condition("in", acc.values),))
             parts.append(filter_to_sql(spec, _x(column), kind=acc.field.type))
         return _and([exp.paren(p, copy=False) if len(parts) > 1 else p for p in parts])
@@ -230,7 +255,7 @@ class _Emitter:
 
     def measure_condition(self, spec: MeasureSpec, shift_by: _Shift | None) -> exp.Expr | None:
         parts = [
-            filter_to_sql(f.spec, _x(self.field_sql(f.ref, None, shift_by)), kind=f.kind)
+            filter_to_sql(f.spec, _x(self.field_tree(f.ref, None, shift_by)), kind=f.kind)
             for f in spec.filters
         ]
         return _and([exp.paren(p, copy=False) for p in parts] if len(parts) > 1 else parts)
@@ -285,8 +310,8 @@ class _Emitter:
         if block.strategy == "direct":
             select = self.base_select(shift_by)
             select = select.select(
-                *(exp.alias_(e, k) for k, e in dims),
-                *(exp.alias_(self.direct_value(s, shift_by), s.key) for s in specs),
+                *(exp.alias_(e, k, copy=False) for k, e in dims),
+                *(exp.alias_(self.direct_value(s, shift_by), s.key, copy=False) for s in specs),
                 copy=False,
             )
             if dims:
@@ -294,12 +319,14 @@ class _Emitter:
             return select
         inner = self.base_select(shift_by)
         dedup_key = block.dedup_key.copy() if block.dedup_key is not None else None
-        projections: list[exp.Expr] = [exp.alias_(e, k) for k, e in dims]
+        projections: list[exp.Expr] = [exp.alias_(e, k, copy=False) for k, e in dims]
         if dedup_key is not None:
-            projections.append(exp.alias_(dedup_key, "__k"))
+            projections.append(exp.alias_(dedup_key, "__k", copy=False))
         for i, spec in enumerate(specs):
             value = self.row_value(spec, shift_by, key=block.dedup_key)
-            projections.append(exp.alias_(value if value is not None else exp.null(), f"__v{i}"))
+            projections.append(
+                exp.alias_(value if value is not None else exp.null(), f"__v{i}", copy=False)
+            )
         inner = inner.select(*projections, copy=False)
         if dedup_key is not None:
             inner = inner.distinct(copy=False)
@@ -308,11 +335,12 @@ class _Emitter:
             outer = exp.select(
                 *(c.copy() for c in dim_cols),
                 *(
-                    exp.alias_(self.aggregate(s, _col(f"__v{i}")), s.key)
+                    exp.alias_(self.aggregate(s, _col(f"__v{i}")), s.key, copy=False)
                     for i, s in enumerate(specs)
                 ),
             ).from_(
-                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__rows")))
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__rows"))),
+                copy=False,
             )
             if dim_cols:
                 outer = outer.group_by(*(c.copy() for c in dim_cols), copy=False)
@@ -335,15 +363,20 @@ class _Emitter:
             exp.select(
                 *(c.copy() for c in dim_cols),
                 _col("__v0"),
-                exp.alias_(rn, "__rn"),
-                exp.alias_(cnt, "__n"),
+                exp.alias_(rn, "__rn", copy=False),
+                exp.alias_(cnt, "__n", copy=False),
             )
-            .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__rows"))))
-            .where(exp.Not(this=exp.Is(this=_col("__v0"), expression=exp.null())))
+            .from_(
+                exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__rows"))),
+                copy=False,
+            )
+            .where(exp.Not(this=exp.Is(this=_col("__v0"), expression=exp.null())), copy=False)
         )
         position = exp.Mul(
             this=exp.Literal.number(q),
-            expression=exp.paren(exp.Sub(this=_col("__n"), expression=exp.Literal.number(1))),
+            expression=exp.paren(
+                exp.Sub(this=_col("__n"), expression=exp.Literal.number(1)), copy=False
+            ),
         )
         low_rank = exp.Add(this=exp.Floor(this=position.copy()), expression=exp.Literal.number(1))
         frac = exp.Sub(this=position.copy(), expression=exp.Floor(this=position.copy()))
@@ -364,11 +397,14 @@ class _Emitter:
             this=low.copy(),
             expression=exp.Mul(
                 this=exp.Max(this=frac),
-                expression=exp.paren(exp.Sub(this=high, expression=low.copy())),
+                expression=exp.paren(exp.Sub(this=high, expression=low.copy()), copy=False),
             ),
         )
-        outer = exp.select(*(c.copy() for c in dim_cols), exp.alias_(value, spec.key)).from_(
-            exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("__ranked")))
+        outer = exp.select(
+            *(c.copy() for c in dim_cols), exp.alias_(value, spec.key, copy=False)
+        ).from_(
+            exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("__ranked"))),
+            copy=False,
         )
         if dim_cols:
             outer = outer.group_by(*(c.copy() for c in dim_cols), copy=False)
@@ -394,7 +430,7 @@ class _Emitter:
             if output == "change":
                 return change
             return exp.Div(
-                this=exp.paren(change),
+                this=exp.paren(change, copy=False),
                 expression=exp.Nullif(this=previous.copy(), expression=exp.Literal.number(0)),
             )
         assert spec.formula is not None
@@ -412,7 +448,7 @@ class _Emitter:
         ]
         if keys:
             select = select.order_by(*keys, copy=False)
-        return select.limit(self.query.limit, copy=False)
+        return select.limit(exp.Literal.number(self.query.limit), copy=False)
 
     # ---- whole query ----------------------------------------------------------------------
 
@@ -431,8 +467,9 @@ class _Emitter:
         outs: list[exp.Expr] = []
         dim_exprs = dict(dims)
         for fld, key in self.plan.outputs:
-            expr = dim_exprs[key].copy() if not fld.ref.is_measure else self.value(key, column, {})
-            outs.append(exp.alias_(expr, _ident(fld.name)))
+            # each dimension is output once; GROUP BY below gets copies
+            expr = dim_exprs[key] if not fld.ref.is_measure else self.value(key, column, {})
+            outs.append(exp.alias_(expr, _ident(fld.name), copy=False))
         select = select.select(*outs, copy=False)
         if dims:
             select = select.group_by(*(e.copy() for _, e in dims), copy=False)
@@ -467,16 +504,22 @@ class _Emitter:
             branches.append(
                 exp.select(
                     *(_col(d) for d in dim_cols),
-                    *(_col(k) if k in ks else exp.alias_(exp.null(), k) for k in everything),
-                ).from_(name)
+                    *(
+                        _col(k) if k in ks else exp.alias_(exp.null(), k, copy=False)
+                        for k in everything
+                    ),
+                ).from_(_table(name), copy=False)
             )
         union: exp.Expr = branches[0]
         for branch in branches[1:]:
-            union = exp.union(union, branch, distinct=False)
+            union = exp.union(union, branch, distinct=False, copy=False)
         merged = exp.select(
             *(_col(d) for d in dim_cols),
-            *(exp.alias_(exp.Max(this=_col(k)), k) for k in everything),
-        ).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("__blocks"))))
+            *(exp.alias_(exp.Max(this=_col(k)), k, copy=False) for k in everything),
+        ).from_(
+            exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("__blocks"))),
+            copy=False,
+        )
         if dim_cols:
             merged = merged.group_by(*(_col(d) for d in dim_cols), copy=False)
         name = f"{prefix}merged"
@@ -490,7 +533,7 @@ class _Emitter:
         pops = [s for s in self.plan.measures.values() if s.pop is not None]
         dim = self.plan.pop_dimension
         dim_cols = [k for _, k in self.dims]
-        select = exp.select().from_(exp.to_table(current))
+        select = exp.select().from_(_table(current), copy=False)
         for periods in sorted({s.pop.periods for s in pops if s.pop is not None}):
             assert dim is not None
             assert dim.grain is not None
@@ -507,12 +550,13 @@ class _Emitter:
                     for d in dim_cols
                 ]
             )
-            select = select.join(
-                exp.to_table(merged),
-                on=on,
-                join_type="LEFT" if on is not None else "CROSS",
-                copy=False,
+            # built directly: the join builder parses its join_type string on every call
+            join = (
+                exp.Join(this=_table(merged), side="LEFT", on=on)
+                if on is not None
+                else exp.Join(this=_table(merged), kind="CROSS")
             )
+            select.append("joins", join)
 
         def column(k: str) -> exp.Expr:
             return _col(k, current)
@@ -520,7 +564,7 @@ class _Emitter:
         outs: list[exp.Expr] = []
         for fld, key in self.plan.outputs:
             expr = _col(key, current) if not fld.ref.is_measure else self.value(key, column, prev)
-            outs.append(exp.alias_(expr, _ident(fld.name)))
+            outs.append(exp.alias_(expr, _ident(fld.name), copy=False))
         select = select.select(*outs, copy=False)
         condition = _and(
             [
@@ -531,7 +575,7 @@ class _Emitter:
         if condition is not None:
             select = select.where(condition, copy=False)
         for name, body in ctes:
-            select = select.with_(name, as_=body, copy=False)
+            select = select.with_(_table_alias(name), as_=body, copy=False)
         return self.order_and_limit(select)
 
     def _closure(self, keys: list[str]) -> set[str]:
@@ -603,7 +647,9 @@ def compile_query(
         raise Invalid(
             err.message, [Issue(message=err.message, code="invalid_model_sql", hint=err.hint)]
         ) from err
-    sql = tree.sql(dialect=dialect, pretty=True)
+    # Every node of ``tree`` was built or copied for this compile (nothing cached is placed in
+    # it), so the generator may work on it directly instead of deep-copying it first.
+    sql = tree.sql(dialect=dialect, pretty=True, copy=False)
     graph = resolved.graph
     return CompiledQuery(
         sql=sql,

@@ -19,6 +19,8 @@ from sqlglot.errors import ParseError
 from gnomon.errors import Issue
 
 REF_RE = re.compile(r"\$\{\s*([^}]*?)\s*\}")
+# Token positions the parser records in ``node.meta``; the generator never reads them.
+_POSITION_KEYS: tuple[str, ...] = ("line", "col", "start", "end")
 TABLE_REF = "TABLE"
 _PLACEHOLDER = "__gnomon_ref_"
 _TABLE_PLACEHOLDER = "__gnomon_table__"
@@ -31,6 +33,23 @@ class SnippetError(ValueError):
 def references(sql: str | None) -> list[str]:
     """The ``${}`` references of a snippet, in order (``TABLE`` included)."""
     return [m.group(1) for m in REF_RE.finditer(sql or "")]
+
+
+def strip_positions(tree: exp.Expr) -> exp.Expr:
+    """Drop the parser's token positions from a freshly parsed tree that is about to be cached.
+
+    They point into the snippet's own text, which no output refers to, and every copy of a
+    cached tree deep-copied their dicts (most of the cost of copying it). Other meta keys
+    (a function's original spelling, BigQuery's quoting marks) affect the SQL and are kept.
+    """
+    for node in tree.walk():
+        meta = node._meta
+        if meta:
+            for key in _POSITION_KEYS:
+                meta.pop(key, None)
+            if not meta:
+                node._meta = None
+    return tree
 
 
 def split_ref(ref: str) -> tuple[str | None, str]:
@@ -59,7 +78,7 @@ def _parse(sql: str, dialect: str) -> tuple[exp.Expr, tuple[str, ...]]:
         raise SnippetError(str(err).splitlines()[0]) from err
     if tree is None:
         raise SnippetError("empty SQL")
-    return tree, tuple(refs)
+    return strip_positions(tree), tuple(refs)
 
 
 def parse_snippet(sql: str, dialect: str) -> tuple[exp.Expr, tuple[str, ...]]:
@@ -80,17 +99,23 @@ def bind(
 
     Bare columns (no table) in a dimension snippet mean the view's own columns, so they are
     qualified with the view's alias: the same snippet stays right once other views are joined.
+    ``tree`` is modified in place (pass a private copy); ``resolve`` must return a tree of its
+    own (e.g. a copy of a cached one), which is placed as is.
     """
     resolved: Mapping[str, exp.Expr] = {
         f"{_PLACEHOLDER}{i}": resolve(ref) for i, ref in enumerate(refs)
     }
+    placed: set[str] = set()
 
     def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column):
             name = node.name
             table = node.table
             if not table and name in resolved:
-                return resolved[name].copy()
+                if name in placed:  # the same placeholder twice: never share a node
+                    return resolved[name].copy()
+                placed.add(name)
+                return resolved[name]
             if table == _TABLE_PLACEHOLDER:
                 return exp.column(name, table=table_alias) if table_alias else exp.column(name)
             if qualify_bare and not table and table_alias and not name.startswith(_PLACEHOLDER):

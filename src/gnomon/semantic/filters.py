@@ -352,13 +352,17 @@ def _literal(value: Any, kind: FieldKind) -> exp.Expr:
         return exp.Boolean(this=value)
     if isinstance(value, datetime):
         if kind == "date" and value == datetime(value.year, value.month, value.day):
-            return exp.cast(exp.Literal.string(value.date().isoformat()), exp.DataType.Type.DATE)
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP)
+            return exp.cast(
+                exp.Literal.string(value.date().isoformat()), exp.DataType.Type.DATE, copy=False
+            )
+        return exp.cast(
+            exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.Type.TIMESTAMP, copy=False
+        )
     if isinstance(value, date):
         if kind == "timestamp":
             text = datetime(value.year, value.month, value.day).isoformat(sep=" ")
-            return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMP)
-        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE)
+            return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMP, copy=False)
+        return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.Type.DATE, copy=False)
     if isinstance(value, int | float | Decimal):
         return exp.convert(value)
     return exp.Literal.string(str(value))
@@ -399,10 +403,14 @@ def _condition_sql(c: Condition, column: exp.Expression, kind: FieldKind) -> exp
         "lt": lambda: exp.LT(this=col(), expression=vals[0]),
         "lte": lambda: exp.LTE(this=col(), expression=vals[0]),
         "in": lambda: exp.In(this=col(), expressions=vals) if vals else exp.false(),
-        "not_in": lambda: exp.not_(exp.In(this=col(), expressions=vals)) if vals else exp.true(),
+        "not_in": lambda: (
+            exp.not_(exp.In(this=col(), expressions=vals), copy=False) if vals else exp.true()
+        ),
         "between": lambda: (
             exp.and_(
-                exp.GTE(this=col(), expression=vals[0]), exp.LT(this=col(), expression=vals[1])
+                exp.GTE(this=col(), expression=vals[0]),
+                exp.LT(this=col(), expression=vals[1]),
+                copy=False,
             )
             if temporal
             else exp.Between(this=col(), low=vals[0], high=vals[1])
@@ -411,23 +419,29 @@ def _condition_sql(c: Condition, column: exp.Expression, kind: FieldKind) -> exp
         "starts_with": lambda: _text_sql("starts_with", col(), vals[0]),
         "ends_with": lambda: _text_sql("ends_with", col(), vals[0]),
         "is_null": lambda: exp.Is(this=col(), expression=exp.Null()),
-        "not_null": lambda: exp.not_(exp.Is(this=col(), expression=exp.Null())),
+        "not_null": lambda: exp.not_(exp.Is(this=col(), expression=exp.Null()), copy=False),
     }
+    # Every node here is built for this call, so sqlglot's builders need not copy them.
     sql = builders[c.op]()
     if c.op in ("is_null", "not_null"):
-        return exp.not_(sql) if c.negate else sql
+        return exp.not_(sql, copy=False) if c.negate else sql
     if c.negate:
-        sql = exp.not_(exp.paren(sql) if isinstance(sql, exp.Connector) else sql)
+        sql = exp.not_(
+            exp.paren(sql, copy=False) if isinstance(sql, exp.Connector) else sql, copy=False
+        )
     if c.negate or (c.op in ("ne", "not_in") and vals):
         # Negative filters keep rows whose value is unknown ("not cancelled" keeps NULLs).
-        return exp.paren(exp.or_(sql, exp.Is(this=col(), expression=exp.Null())))
+        return exp.paren(
+            exp.or_(sql, exp.Is(this=col(), expression=exp.Null()), copy=False), copy=False
+        )
     return sql
 
 
 def filter_to_sql(spec: FilterSpec, column: exp.Expression, *, kind: FieldKind) -> exp.Expression:
     """The spec as a dialect-neutral sqlglot condition on ``column``.
 
-    Render it with ``.sql(dialect=...)``; an empty spec is ``TRUE``.
+    Render it with ``.sql(dialect=...)``; an empty spec is ``TRUE``. ``column`` is only read:
+    every use is a copy, so callers may pass a cached tree they share.
 
     >>> spec = parse_filter("contains 50%", kind="string")
     >>> filter_to_sql(spec, exp.column("name"), kind="string").sql("sqlite")
@@ -447,11 +461,11 @@ def _node(tree: exp.Expr) -> exp.Expression:
 
 def _spec_sql(spec: FilterSpec, column: exp.Expression, kind: FieldKind) -> exp.Expr:
     parts = [_condition_sql(c, column, kind) for c in spec.conditions]
-    parts += [exp.paren(_spec_sql(g, column, kind)) for g in spec.groups]
+    parts += [exp.paren(_spec_sql(g, column, kind), copy=False) for g in spec.groups]
     if not parts:
         return exp.true()
     if len(parts) == 1:
         return parts[0]
     if spec.any_of:
-        return exp.paren(exp.or_(*parts))
-    return exp.and_(*parts)
+        return exp.paren(exp.or_(*parts, copy=False), copy=False)
+    return exp.and_(*parts, copy=False)

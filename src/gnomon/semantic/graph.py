@@ -345,7 +345,7 @@ class TopicGraph:
                     )
                 sub, sub_deps = self.dimension_sql(target.alias, target.name, (*_stack, key))
                 deps.update(sub_deps)
-                return wrap(sub)
+                return wrap(sub.copy())
 
             try:
                 tree, refs = parse_snippet(ref.field.sql, self.dialect)
@@ -382,7 +382,7 @@ class TopicGraph:
                     )
                 sub, sub_deps = self.dimension_sql(alias, name)
                 deps.update(sub_deps)
-                return wrap(sub)
+                return wrap(sub.copy())
 
             try:
                 tree, refs = parse_snippet(rel.on_sql, self.dialect)

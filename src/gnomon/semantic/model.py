@@ -186,7 +186,22 @@ class ModelSettings(_Frozen):
     week_start_day: str = "monday"
     enabled_topics: tuple[str, ...] | None = None
     timezone: str = "UTC"
-    dialect: str | None = None
+    # The dialect ``sql:`` snippets are written in; one sqlglot reads (checked here so that a
+    # bad value is a model issue, not a failure when a snippet is parsed).
+    dialect: (
+        Literal[
+            "duckdb",
+            "sqlite",
+            "postgres",
+            "mysql",
+            "snowflake",
+            "bigquery",
+            "trino",
+            "spark",
+            "clickhouse",
+        ]
+        | None
+    ) = None
 
 
 class SemanticModel(_Frozen):

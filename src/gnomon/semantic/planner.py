@@ -126,6 +126,7 @@ class _Builder:
     specs: dict[str, MeasureSpec] = field(default_factory=dict)
     keys: dict[tuple[str, str], str] = field(default_factory=dict)
     deps: set[str] = field(default_factory=set)
+    dedup_sql: dict[str, str] = field(default_factory=dict)  # measure key -> its dedup key SQL
     counter: int = 0
 
     def fail(self, message: str, path: tuple[str | int, ...], hint: str | None = None) -> None:
@@ -192,44 +193,10 @@ class _Builder:
 
     def _aggregate(self, key: str, ref: FieldRef, fld: Measure) -> MeasureSpec:
         agg = fld.aggregate_type or ""
-        view = self.graph.view(ref.alias)
-        value: exp.Expr | None = None
-        if fld.sql:
-
-            def resolve(r: str) -> exp.Expr:
-                target = self.graph.resolve_ref(ref.alias, r)
-                if target.is_measure:
-                    raise ResolveError(
-                        f"measure '{ref.qualified}' (aggregate_type {agg}) refers to measure "
-                        f"'${{{r}}}'",
-                        "Drop aggregate_type to make it a derived measure.",
-                    )
-                return wrap(self.dim(target.alias, target.name))
-
-            try:
-                tree, refs = parse_snippet(fld.sql, self.graph.dialect)
-            except SnippetError as err:
-                raise ResolveError(f"cannot parse the SQL of '{ref.qualified}': {err}") from err
-            value = bind(tree, refs, table_alias=ref.alias, resolve=resolve)
-        elif agg != "count":
-            value = exp.column(ref.name, table=ref.alias)
-        self.deps.add(ref.alias)
-        dedup: exp.Expr | None = None
-        if agg in DISTINCT_ON:
-            if not fld.custom_primary_key_sql:
-                raise ResolveError(
-                    f"measure '{ref.qualified}' ({agg}) needs custom_primary_key_sql",
-                    "Set custom_primary_key_sql to the key whose rows count once.",
-                )
-            tree, refs = parse_snippet(fld.custom_primary_key_sql, self.graph.dialect)
-
-            def resolve_key(r: str) -> exp.Expr:
-                target = self.graph.resolve_ref(ref.alias, r)
-                return wrap(self.dim(target.alias, target.name))
-
-            dedup = bind(tree, refs, table_alias=ref.alias, resolve=resolve_key)
-        elif view.primary_key is not None:
-            dedup = self.dim(ref.alias, view.primary_key.name)
+        static = _aggregate_input(self.graph, ref, fld)
+        self.deps.update(static.deps)
+        if static.dedup_sql is not None:
+            self.dedup_sql[key] = static.dedup_sql
         filters: list[MeasureFilter] = []
         ctx = _Ctx(
             timezone=self.query.query_tz, now=self.query.now, week_start=self.query.week_start
@@ -251,11 +218,87 @@ class _Builder:
             key=key,
             ref=ref,
             agg=agg,
-            input=value,
+            input=static.value,
             filters=tuple(filters),
-            dedup_key=dedup,
+            dedup_key=static.dedup,
             percentile=0.5 if agg == "median" else _fraction(fld.percentile),
         )
+
+
+@dataclass(frozen=True)
+class _AggregateInput:
+    """The query-independent part of an aggregate measure, cached per (model, topic, field).
+
+    ``value`` and ``dedup`` are shared by every compile: readers copy them before placing them
+    in a tree. ``deps`` are the aliases they read; ``dedup_sql`` groups measures by dedup key.
+    """
+
+    value: exp.Expr | None
+    dedup: exp.Expr | None
+    dedup_sql: str | None
+    deps: frozenset[str]
+
+
+def _aggregate_input(graph: TopicGraph, ref: FieldRef, fld: Measure) -> _AggregateInput:
+    cache: dict[Any, _AggregateInput] = graph.model.cache.setdefault("aggregate_input", {})
+    cache_key = (graph.topic.name, ref.alias, ref.name)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
+    agg = fld.aggregate_type or ""
+    view = graph.view(ref.alias)
+    deps: set[str] = set()
+
+    def dim(alias: str, name: str) -> exp.Expr:
+        expression, dim_deps = graph.dimension_sql(alias, name)
+        deps.update(dim_deps)
+        return expression
+
+    value: exp.Expr | None = None
+    if fld.sql:
+
+        def resolve(r: str) -> exp.Expr:
+            target = graph.resolve_ref(ref.alias, r)
+            if target.is_measure:
+                raise ResolveError(
+                    f"measure '{ref.qualified}' (aggregate_type {agg}) refers to measure "
+                    f"'${{{r}}}'",
+                    "Drop aggregate_type to make it a derived measure.",
+                )
+            return wrap(dim(target.alias, target.name).copy())
+
+        try:
+            tree, refs = parse_snippet(fld.sql, graph.dialect)
+        except SnippetError as err:
+            raise ResolveError(f"cannot parse the SQL of '{ref.qualified}': {err}") from err
+        value = bind(tree, refs, table_alias=ref.alias, resolve=resolve)
+    elif agg != "count":
+        value = exp.column(ref.name, table=ref.alias)
+    deps.add(ref.alias)
+    dedup: exp.Expr | None = None
+    if agg in DISTINCT_ON:
+        if not fld.custom_primary_key_sql:
+            raise ResolveError(
+                f"measure '{ref.qualified}' ({agg}) needs custom_primary_key_sql",
+                "Set custom_primary_key_sql to the key whose rows count once.",
+            )
+        tree, refs = parse_snippet(fld.custom_primary_key_sql, graph.dialect)
+
+        def resolve_key(r: str) -> exp.Expr:
+            target = graph.resolve_ref(ref.alias, r)
+            return wrap(dim(target.alias, target.name).copy())
+
+        dedup = bind(tree, refs, table_alias=ref.alias, resolve=resolve_key)
+    elif view.primary_key is not None:
+        dedup = dim(ref.alias, view.primary_key.name)
+    result = _AggregateInput(
+        value=value,
+        dedup=dedup,
+        dedup_sql=dedup.sql() if dedup is not None else None,
+        deps=frozenset(deps),
+    )
+    cache[cache_key] = result
+    return result
 
 
 def _fraction(value: float | None) -> float | None:
@@ -401,7 +444,7 @@ def _blocks(b: _Builder, fanned: frozenset[str], native_quantiles: bool) -> list
             direct.append(key)
             continue
         assert spec.dedup_key is not None
-        group = (alias, spec.dedup_key.sql())
+        group = (alias, b.dedup_sql.get(key) or spec.dedup_key.sql())
         dedup.setdefault(group, []).append(key)
         dedup_keys[group] = spec.dedup_key
     if issues:

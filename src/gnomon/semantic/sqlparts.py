@@ -12,6 +12,8 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
+from gnomon.semantic.expressions import strip_positions
+
 _X = "__gnomon_x__"
 _Q = "__gnomon_q__"
 
@@ -36,7 +38,7 @@ JOIN_KINDS: dict[str, tuple[str | None, str | None]] = {
 def _template(dialect: str) -> exp.Expr:
     parsed = sqlglot.parse_one(QUANTILE_TEMPLATES[dialect], read=dialect)
     assert parsed is not None
-    return parsed
+    return strip_positions(parsed)
 
 
 def has_native_quantile(dialect: str) -> bool:

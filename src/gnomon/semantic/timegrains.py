@@ -36,6 +36,7 @@ import sqlglot
 from sqlglot import exp
 
 from gnomon.errors import Invalid, Issue
+from gnomon.semantic.expressions import strip_positions
 from gnomon.semantic.filters_dates import WEEKDAYS, zone
 from gnomon.semantic.filters_spec import FieldKind
 from gnomon.semantic.timegrains_sql import CONVERT_TZ, SHIFT, SHIFT_UNITS, TRUNCATE, TZ_ALIASES
@@ -136,7 +137,7 @@ def _week_offset(week_start: str) -> int:
 @lru_cache(maxsize=1024)
 def _parsed(dialect: str, text: str) -> exp.Expr:
     """A template, with its parameters filled in, parsed once per dialect."""
-    return sqlglot.parse_one(text, read=dialect)
+    return strip_positions(sqlglot.parse_one(text, read=dialect))
 
 
 def _fill(
@@ -160,7 +161,7 @@ def _fill(
             return exp.Literal.string(literals[node.this])
         return node
 
-    out = tree.transform(graft)
+    out = tree.transform(graft, copy=False)  # ``tree`` is already a private copy
     if not isinstance(out, exp.Expression):  # pragma: no cover - sqlglot invariant
         raise TypeError(f"unexpected sqlglot node {type(out).__name__}")
     return out
