@@ -39,8 +39,9 @@ unit: $(VENV)/.installed-dev
 
 test: lint types unit
 
+# Benchmarks print ratios against baselines run in the same process; run by hand, not in CI.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .gnomon .pytest_cache .mypy_cache .ruff_cache

@@ -14,8 +14,10 @@ from gnomon.config import Settings
 from gnomon.crypto import SecretBox
 from gnomon.engine import EnginePool, MemoryCache, QueryCache, RedisCache
 from gnomon.metrics import Metrics
+from gnomon.queries.recording import HistoryWriter
 from gnomon.secrets import load_secret_box
 from gnomon.semantic import SemanticModel
+from gnomon.store.db import Store
 
 
 class ModelCache:
@@ -47,16 +49,22 @@ class Runtime:
     settings: Settings
     metrics: Metrics
     secrets: SecretBox
+    history: HistoryWriter
     engines: EnginePool = field(default_factory=EnginePool)
     cache: QueryCache = field(default_factory=MemoryCache)
     models: ModelCache = field(default_factory=ModelCache)
 
     @classmethod
-    def create(cls, settings: Settings, metrics: Metrics) -> Runtime:
+    def create(cls, settings: Settings, metrics: Metrics, store: Store) -> Runtime:
         cache: QueryCache = RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
         return cls(
-            settings=settings, metrics=metrics, secrets=load_secret_box(settings), cache=cache
+            settings=settings,
+            metrics=metrics,
+            secrets=load_secret_box(settings),
+            history=HistoryWriter(store),
+            cache=cache,
         )
 
     def close(self) -> None:
+        self.history.close()
         self.engines.close_all()

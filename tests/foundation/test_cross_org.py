@@ -26,6 +26,15 @@ def _api_key(client: TestClient, org: Org) -> str:
     return str(r.json()["data"]["id"])
 
 
+def _webhook(client: TestClient, org: Org) -> str:
+    r = client.post(
+        "/api/v1/webhooks",
+        headers=org.headers,
+        json={"name": "victim", "url": "https://hooks.example.com/in", "events": ["*"]},
+    )
+    return str(r.json()["data"]["id"])
+
+
 def _audit_event(client: TestClient, org: Org) -> str:
     return str(client.get("/api/v1/audit-events", headers=org.headers).json()["data"][0]["id"])
 
@@ -58,7 +67,19 @@ def _model(client: TestClient, org: Org) -> str:
     return str(client.get("/api/v1/model", headers=org.headers).json()["data"]["id"])
 
 
+def _folder(client: TestClient, org: Org) -> str:
+    r = client.post("/api/v1/folders", headers=org.headers, json={"path": f"/v{uuid.uuid4().hex}"})
+    return str(r.json()["data"]["id"])
+
+
+def _document(client: TestClient, org: Org) -> str:
+    r = client.post("/api/v1/documents", headers=org.headers, json={"name": "victim"})
+    return str(r.json()["data"]["id"])
+
+
 FACTORIES: dict[str, Factory] = {
+    "folders": _folder,
+    "documents": _document,
     "connections": _connection,
     "models": _model,
     "api-keys": _api_key,
@@ -66,6 +87,7 @@ FACTORIES: dict[str, Factory] = {
     "users": _user,
     "groups": _group,
     "user-attributes": _user_attribute,
+    "webhooks": _webhook,
 }
 
 # (method, path template) → a body that passes validation, so the 404 check is what answers.
@@ -78,6 +100,17 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/users/{user_id}"): {"name": "renamed"},
     ("PATCH", "/api/v1/groups/{group_id}"): {"description": "renamed"},
     ("PATCH", "/api/v1/user-attributes/{attribute_id}"): {"label": "renamed"},
+    ("PATCH", "/api/v1/folders/{folder_id}"): {"description": "renamed"},
+    ("POST", "/api/v1/folders/{folder_id}/move"): {},
+    ("PUT", "/api/v1/folders/{folder_id}/permissions"): {"permissions": {}},
+    ("PUT", "/api/v1/documents/{document_id}"): {"name": "renamed"},
+    ("PATCH", "/api/v1/documents/{document_id}"): {"name": "renamed"},
+    ("POST", "/api/v1/documents/{document_id}/duplicate"): {},
+    ("POST", "/api/v1/documents/{document_id}/move"): {},
+    ("PUT", "/api/v1/documents/{document_id}/permissions"): {"permissions": {}},
+    ("POST", "/api/v1/documents/{document_id}/run"): {},
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): {"name": "renamed"},
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): {},
 }
 
 # Platform routes address organizations themselves; they are not tenant-scoped.

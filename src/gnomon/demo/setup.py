@@ -9,9 +9,16 @@ from sqlalchemy.orm import Session
 from gnomon.config import Settings
 from gnomon.connections import service as connections
 from gnomon.demo.bundle import model_files
+from gnomon.identity import attributes_service as attributes
+from gnomon.identity.schemas import AttributeType, UserAttributeCreate
 from gnomon.modeling import service as modeling
+from gnomon.principal import Principal
 
 CONNECTION_NAME = "main_db"
+DEMO_ATTRIBUTES: tuple[tuple[str, AttributeType, str], ...] = (
+    ("customer_id", "number", "Customer"),
+    ("subscription_tier", "string", "Subscription tier"),
+)
 MODEL_NAME = "demo"
 
 
@@ -37,3 +44,7 @@ def install(session: Session, settings: Settings, org_id: str) -> None:
         files=model_files(),
         is_default=True,
     )
+    # The attributes the seed's access filters bind to (updateCustomerTopics).
+    system = Principal.system(org_id, label="demo setup")
+    for name, kind, label in DEMO_ATTRIBUTES:
+        attributes.create(session, system, UserAttributeCreate(name=name, type=kind, label=label))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class TopicSummary(BaseModel):
@@ -52,6 +53,12 @@ class ModelValidation(BaseModel):
     broken_content: list[dict[str, Any]] = Field(default_factory=list)
 
 
+WeekDay = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+SqlDialect = Literal[
+    "duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "trino", "spark", "clickhouse"
+]
+
+
 class ModelUpdate(BaseModel):
     """What ``PUT /model`` accepts: any of these keys; the ones named are replaced.
 
@@ -69,9 +76,16 @@ class ModelUpdate(BaseModel):
     caching_policy: dict[str, Any] | None = None
     cache_policies: dict[str, Any] | None = None
     default_cache_policy: str | None = None
-    week_start_day: str | None = None
+    week_start_day: WeekDay | None = None
     enabled_topics: list[str] | None = None
-    timezone: str | None = None
-    dialect: str | None = None
+    timezone: str | None = Field(None, description="IANA name, e.g. `Europe/Paris`.")
+    dialect: SqlDialect | None = Field(None, description="The dialect `sql:` snippets are in.")
     message: str | None = Field(None, max_length=1000, description="Kept with the new version.")
     change_log: dict[str, Any] | None = Field(None, description="Copied into the audit record.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and value not in available_timezones():
+            raise ValueError(f"unknown timezone {value!r}; use an IANA name like Europe/Paris")
+        return value

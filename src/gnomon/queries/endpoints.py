@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from gnomon import events
-from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession, get_store
+from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession
 from gnomon.api.envelope import Many, many
 from gnomon.api.errors import common_responses
 from gnomon.engine import iter_arrow_ipc, iter_csv
 from gnomon.principal import Principal
-from gnomon.queries import repository, service
+from gnomon.queries import service
 from gnomon.queries.schemas import HistoryEntry, QueryResult, QueryRun, SqlRun
+from gnomon.runtime import Runtime
 
 router = APIRouter(prefix="/queries", tags=["queries"], responses=common_responses())
 
@@ -32,16 +32,8 @@ RESULT_CONTENT: dict[int | str, dict[str, Any]] = {
 
 
 def _recorder(request: Request, principal: Principal) -> service.Recorder:
-    """History and query events in their own transaction: written even when the query fails."""
-    store = get_store(request)
-
-    def record(entry: dict[str, Any], emitted: list[events.Event]) -> None:
-        with store.transaction() as session:
-            repository.record(session, entry)
-            for event in emitted:
-                events.emit(session, principal, event)
-
-    return record
+    runtime: Runtime = request.app.state.runtime
+    return runtime.history.recorder(principal)
 
 
 def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
@@ -84,16 +76,22 @@ def run_sql(
     runtime: CurrentRuntime,
 ) -> Response:
     """Raw SQL on a connection (QUERIER role; not for users with access filters)."""
+    arrow = ARROW in request.headers.get("accept", "")
     outcome = service.run_sql(
-        session, principal, runtime, body, record=_recorder(request, principal)
+        session, principal, runtime, body, record=_recorder(request, principal), arrow=arrow
     )
     return _respond(request, outcome)
 
 
 @router.get("/history", name="queries_history", response_model=Many[HistoryEntry])
 def query_history(
-    request: Request, session: ReadSession, principal: CurrentPrincipal, page: Page
+    request: Request,
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    runtime: CurrentRuntime,
+    page: Page,
 ) -> Any:
+    runtime.history.flush()
     rows, total = service.history(session, principal, offset=page.offset, limit=page.per_page)
     items = [
         HistoryEntry(

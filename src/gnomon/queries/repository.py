@@ -16,6 +16,11 @@ def record(session: Session, values: Mapping[str, Any]) -> None:
     session.execute(insert(t).values(**values))
 
 
+def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        session.execute(insert(t), entries)
+
+
 def list_history(
     session: Session, org_id: str, *, user_id: str | None, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:

@@ -249,6 +249,10 @@ def _run(
     *,
     arrow: bool,
 ) -> QueryOutcome:
+    if body.topic in SYSTEM_TOPICS:
+        # Before this session reads anything (its snapshot starts at the first read), so the
+        # caller's own recent queries are in what it reads.
+        runtime.history.flush()
     access, state.user = _access_for(session, principal, body.user_id)
     if body.topic in SYSTEM_TOPICS:
         return _run_system(session, principal, body, state)
@@ -355,7 +359,13 @@ def _run_system(
 
 
 def run_sql(
-    session: Session, principal: Principal, runtime: Runtime, body: SqlRun, *, record: Recorder
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    body: SqlRun,
+    *,
+    record: Recorder,
+    arrow: bool = False,
 ) -> QueryOutcome:
     """Raw SQL for QUERIER and up. Callers bound by access filters cannot use it: a raw
     statement could read around the row-level filters their queries get."""
@@ -369,6 +379,11 @@ def run_sql(
         if not access.unrestricted:
             raise Forbidden("users with access filters cannot run raw SQL; query a topic instead")
         engine = connections.engine_for(runtime, conn)
+        if arrow:
+            # Streamed, batch by batch: memory stays bounded whatever the result size.
+            stream = engine.stream_arrow(body.sql)
+            record(state.history(status="ok", rows=0, cache_hit=False, error_type=None), [])
+            return QueryOutcome(sql=body.sql, topic="", fields=[], name=body.name, arrow=stream)
         result = engine.execute(body.sql, max_rows=body.limit)
     except GnomonError as exc:
         error_type = _error_type(exc)
