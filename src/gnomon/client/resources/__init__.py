@@ -1,0 +1,1 @@
+"""One module per API area; each area is a thin class over `base`."""
