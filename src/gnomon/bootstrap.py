@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from gnomon.config import Settings
-from gnomon.demo import setup as demo_setup
 from gnomon.organizations import service as orgs
 from gnomon.organizations.schemas import OrganizationCreate, OrganizationCreated
 from gnomon.principal import RequestMeta
@@ -20,7 +19,7 @@ def bootstrap(session: Session, settings: Settings) -> OrganizationCreated | Non
         session,
         OrganizationCreate(name=settings.bootstrap_org_name, slug=None),
         RequestMeta(request_id="bootstrap"),
+        settings,
         admin_secret=settings.bootstrap_token,
     )
-    demo_setup.install(session, settings, created.organization.id)
     return created

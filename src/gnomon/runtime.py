@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from gnomon.config import Settings
 from gnomon.crypto import SecretBox
@@ -44,6 +45,36 @@ class ModelCache:
                 self._entries.popitem(last=False)
 
 
+class CompiledCache:
+    """Compiled queries memoized for a short time.
+
+    Compiling is pure but not free (about a millisecond), and a cache hit should not pay it. The
+    SQL depends on the model version, the request, the access context and — through relative
+    date filters such as "last 90 days" — on the current time, so the key holds the current
+    minute: a memoized compile is never more than a minute older than the clock, far inside
+    any result cache's lifetime.
+    """
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -53,6 +84,7 @@ class Runtime:
     engines: EnginePool = field(default_factory=EnginePool)
     cache: QueryCache = field(default_factory=MemoryCache)
     models: ModelCache = field(default_factory=ModelCache)
+    compiled: CompiledCache = field(default_factory=CompiledCache)
 
     @classmethod
     def create(cls, settings: Settings, metrics: Metrics, store: Store) -> Runtime:

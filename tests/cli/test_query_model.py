@@ -107,3 +107,17 @@ def test_model_validate_reports_every_issue(
     result = cli("model", "validate", str(work), ok=False, **env)
     assert result.exit_code == 1
     assert "invalid" in result.output
+
+
+def test_model_schema_is_printed_offline(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import subprocess
+
+    from tests.live import GNOMON
+
+    out = subprocess.run([GNOMON, "model", "schema"], capture_output=True, text=True, check=True)
+    schema = json.loads(out.stdout)
+    assert "views" in json.dumps(schema)
+    target = tmp_path / "model.schema.json"
+    subprocess.run([GNOMON, "model", "schema", "-o", str(target)], check=True, capture_output=True)
+    assert json.loads(target.read_text()) == schema

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from gnomon.config import Settings
 from gnomon.content import folders
 from gnomon.content.schemas import FolderCreate, FolderMove, FolderUpdate
 from gnomon.identity import groups_repository
@@ -23,7 +24,9 @@ def test_folder_tree_and_grants_on_both_stores(store_url: str) -> None:
         tables = set(sa.inspect(store.engine).get_table_names())
         assert {"content_folders", "content_documents", "content_grants"} <= tables
         with store.transaction() as s:
-            org = orgs.create(s, OrganizationCreate(name="Content"), RequestMeta()).organization
+            org = orgs.create(
+                s, OrganizationCreate(name="Content"), RequestMeta(), Settings()
+            ).organization
             admin = Principal.system(org.id)
             now = utcnow()
             groups_repository.insert_group(

@@ -85,9 +85,11 @@ def _verify(client: TestClient, org: Org) -> dict:  # type: ignore[type-arg]
 
 
 def test_intact_chain_verifies(client: TestClient, org: Org) -> None:
+    before = _verify(client, org)["checked"]
     _make_changes(client, org)
     result = _verify(client, org)
-    assert result == {"ok": True, "checked": 4, "head_seq": 4, "first_broken": None}
+    n = before + 3
+    assert result == {"ok": True, "checked": n, "head_seq": n, "first_broken": None}
 
 
 def test_edited_row_is_detected(client: TestClient, org: Org) -> None:
@@ -115,8 +117,9 @@ def test_deleted_row_is_detected(client: TestClient, org: Org) -> None:
 
 def test_truncated_tail_is_detected(client: TestClient, org: Org) -> None:
     _make_changes(client, org)
+    last = _verify(client, org)["head_seq"]
     with client.app.state.store.transaction() as s:  # type: ignore[attr-defined]
-        s.execute(delete(events).where(events.c.org_id == org.id, events.c.seq == 4))
+        s.execute(delete(events).where(events.c.org_id == org.id, events.c.seq == last))
     result = _verify(client, org)
     assert result["ok"] is False
     assert "missing at the end" in result["first_broken"]["reason"]

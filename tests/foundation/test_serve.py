@@ -18,7 +18,7 @@ def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
             f"{server.url}/api/v1/audit-events", headers={"Authorization": f"Bearer {key}"}
         )
         assert r.status_code == 200
-        assert r.json()["data"][0]["action"] == "organization.created"
+        assert "organization.created" in {e["action"] for e in r.json()["data"]}
     # Second start on the same store: no new organization, no key printed.
     with live_server(data) as server:
         assert server.first_key() is None

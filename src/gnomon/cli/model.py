@@ -170,3 +170,20 @@ def restore(
     with client_for(profile) as gn:
         model = gn.model.restore(version, model_id)
     typer.echo(f"restored version {version}: model is now version {model.version}")
+
+
+@app.command("schema")
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of model documents (for editors); works offline."""
+    from gnomon.semantic import model_json_schema
+
+    text = json.dumps(model_json_schema(), indent=2, sort_keys=True)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n")
+        typer.echo(f"wrote {output}")

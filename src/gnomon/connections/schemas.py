@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Dialect = Literal["duckdb", "postgres", "mysql", "sqlite"]
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$"
+# No control characters (a NUL byte is not a valid path or host name on any platform).
+TEXT_PATTERN = r"^[^\x00-\x1f]*$"
 
 
 class Connection(BaseModel):
@@ -34,10 +36,10 @@ class ConnectionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str = Field(pattern=NAME_PATTERN)
     dialect: Dialect
-    host: str | None = Field(None, max_length=255)
+    host: str | None = Field(None, max_length=255, pattern=TEXT_PATTERN)
     port: int | None = Field(None, ge=1, le=65535)
-    database: str | None = Field(None, max_length=1000)
-    username: str | None = Field(None, max_length=255)
+    database: str | None = Field(None, max_length=1000, pattern=TEXT_PATTERN)
+    username: str | None = Field(None, max_length=255, pattern=TEXT_PATTERN)
     password: str | None = Field(None, max_length=1000)
     schema_: str | None = Field(None, alias="schema", max_length=255)
     query_timeout_s: float = Field(300.0, gt=0, le=86_400)
@@ -47,10 +49,10 @@ class ConnectionCreate(BaseModel):
 class ConnectionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str | None = Field(None, pattern=NAME_PATTERN)
-    host: str | None = Field(None, max_length=255)
+    host: str | None = Field(None, max_length=255, pattern=TEXT_PATTERN)
     port: int | None = Field(None, ge=1, le=65535)
-    database: str | None = Field(None, max_length=1000)
-    username: str | None = Field(None, max_length=255)
+    database: str | None = Field(None, max_length=1000, pattern=TEXT_PATTERN)
+    username: str | None = Field(None, max_length=255, pattern=TEXT_PATTERN)
     password: str | None = Field(None, max_length=1000)
     schema_: str | None = Field(None, alias="schema", max_length=255)
     query_timeout_s: float | None = Field(None, gt=0, le=86_400)

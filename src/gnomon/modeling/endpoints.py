@@ -11,6 +11,7 @@ from gnomon.api.envelope import Many, One, many, one
 from gnomon.api.errors import common_responses
 from gnomon.modeling import service
 from gnomon.modeling.schemas import Model, ModelCreate, ModelUpdate, ModelValidation, ModelVersion
+from gnomon.principal import Principal
 from gnomon.semantic import model_json_schema
 
 router = APIRouter(tags=["model"], responses=common_responses())
@@ -19,16 +20,18 @@ IfMatch = Annotated[str | None, Header(description="ETag of the version being ed
 Version = Annotated[int, Path(ge=1, le=1_000_000)]
 
 
-def _one(response: Response, m: service.LoadedModel) -> dict[str, Any]:
+def _one(
+    response: Response, session: ReadSession, principal: Principal, m: service.LoadedModel
+) -> dict[str, Any]:
     response.headers["ETag"] = service.etag(m)
-    return one(service.to_schema(m))
+    return one(service.present(session, principal, m))
 
 
 @router.get("/model", name="model_get", response_model=One[Model])
 def get_default_model(
     response: Response, session: ReadSession, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> Any:
-    return _one(response, service.get(session, principal, runtime, None))
+    return _one(response, session, principal, service.get(session, principal, runtime, None))
 
 
 @router.put("/model", name="model_update", response_model=One[Model])
@@ -43,7 +46,7 @@ def update_default_model(
     m = service.update(
         session, principal, runtime, None, body.model_dump(exclude_unset=True), if_match=if_match
     )
-    return _one(response, m)
+    return _one(response, session, principal, m)
 
 
 @router.post("/model/validate", name="model_validate", response_model=One[ModelValidation])
@@ -77,7 +80,9 @@ def restore_default_model(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
 ) -> Any:
-    return _one(response, service.restore(session, principal, runtime, None, version))
+    return _one(
+        response, session, principal, service.restore(session, principal, runtime, None, version)
+    )
 
 
 @router.get("/model/schema", name="model_json_schema", response_model=One[dict[str, Any]])
@@ -108,7 +113,9 @@ def create_model(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
 ) -> Any:
-    return _one(response, service.create(session, principal, runtime, body.model_dump()))
+    return _one(
+        response, session, principal, service.create(session, principal, runtime, body.model_dump())
+    )
 
 
 @router.get("/models/{model_id}", name="models_get", response_model=One[Model])
@@ -119,7 +126,7 @@ def get_model(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
 ) -> Any:
-    return _one(response, service.get(session, principal, runtime, model_id))
+    return _one(response, session, principal, service.get(session, principal, runtime, model_id))
 
 
 @router.put("/models/{model_id}", name="models_update", response_model=One[Model])
@@ -140,7 +147,7 @@ def update_model(
         body.model_dump(exclude_unset=True),
         if_match=if_match,
     )
-    return _one(response, m)
+    return _one(response, session, principal, m)
 
 
 @router.delete("/models/{model_id}", name="models_delete", status_code=204, response_class=Response)
@@ -196,4 +203,9 @@ def restore_model(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
 ) -> Any:
-    return _one(response, service.restore(session, principal, runtime, model_id, version))
+    return _one(
+        response,
+        session,
+        principal,
+        service.restore(session, principal, runtime, model_id, version),
+    )

@@ -20,8 +20,10 @@ def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     return out
 
 
+# Everything but the files: those are only read when the model is not already loaded in memory,
+# which keeps the per-query lookup small.
 _WITH_CONNECTION = select(
-    models,
+    *(c for c in models.c if c.name != "files"),
     connections.c.name.label("connection_name"),
     connections.c.dialect.label("dialect"),
 ).join(connections, connections.c.id == models.c.connection_id)
@@ -42,6 +44,13 @@ def get(session: Session, org_id: str, model_id: str) -> dict[str, Any] | None:
         .one_or_none()
     )
     return _row(row) if row is not None else None
+
+
+def get_files(session: Session, org_id: str, model_id: str) -> dict[str, str]:
+    files = session.execute(
+        select(models.c.files).where(models.c.org_id == org_id, models.c.id == model_id)
+    ).scalar_one()
+    return dict(files)
 
 
 def get_default(session: Session, org_id: str) -> dict[str, Any] | None:

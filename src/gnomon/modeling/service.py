@@ -44,21 +44,24 @@ class LoadedModel:
     connection_name: str
     dialect: str
     is_default: bool
-    files: Mapping[str, str]
     semantic: SemanticModel
     updated_at: datetime
 
 
-def _semantic(runtime: Runtime, row: dict[str, Any]) -> SemanticModel:
+def files_of(session: Session, org_id: str, m: LoadedModel) -> dict[str, str]:
+    return repo.get_files(session, org_id, m.id)
+
+
+def _semantic(session: Session, runtime: Runtime, row: dict[str, Any]) -> SemanticModel:
     cached = runtime.models.get(row["id"], row["version"])
     if cached is None:
         # Stored versions were validated when written; loading skips the rules.
-        cached = load_files(row["files"], check=False)
+        cached = load_files(repo.get_files(session, row["org_id"], row["id"]), check=False)
         runtime.models.put(row["id"], row["version"], cached)
     return cached
 
 
-def _loaded(runtime: Runtime, row: dict[str, Any]) -> LoadedModel:
+def _loaded(session: Session, runtime: Runtime, row: dict[str, Any]) -> LoadedModel:
     return LoadedModel(
         id=row["id"],
         name=row["name"],
@@ -67,8 +70,7 @@ def _loaded(runtime: Runtime, row: dict[str, Any]) -> LoadedModel:
         connection_name=row["connection_name"],
         dialect=row["dialect"],
         is_default=bool(row["is_default"]),
-        files=row["files"],
-        semantic=_semantic(runtime, row),
+        semantic=_semantic(session, runtime, row),
         updated_at=row["updated_at"],
     )
 
@@ -93,10 +95,10 @@ def load_model(
         missing = "the organization has no default model yet; create one with POST /api/v1/models"
     if row is None:
         raise NotFound(missing)
-    return _loaded(runtime, row)
+    return _loaded(session, runtime, row)
 
 
-def to_schema(m: LoadedModel) -> Model:
+def to_schema(m: LoadedModel, files: Mapping[str, str]) -> Model:
     enabled = m.semantic.settings.enabled_topics
     settings = m.semantic.settings.model_dump(mode="json", exclude_defaults=True)
     return Model(
@@ -116,9 +118,14 @@ def to_schema(m: LoadedModel) -> Model:
             for name, topic in sorted(m.semantic.topics.items())
         ],
         settings=settings,
-        files=dict(m.files),
+        files=dict(files),
         updated_at=m.updated_at,
     )
+
+
+def present(session: Session, principal: Principal, m: LoadedModel) -> Model:
+    """The API's view of a model, files included."""
+    return to_schema(m, files_of(session, principal.org_id, m))
 
 
 def etag(m: LoadedModel) -> str:
@@ -152,7 +159,7 @@ def _write_version(
     message: str | None,
     change_log: Mapping[str, Any] | None,
 ) -> LoadedModel:
-    diff = documents.file_diff(m.files, new_files)
+    diff = documents.file_diff(files_of(session, principal.org_id, m), new_files)
     if not any(diff.values()):
         return m
     now = utcnow()
@@ -182,7 +189,7 @@ def _write_version(
     runtime.cache.invalidate_tag(f"model:{m.id}")
     row = repo.get(session, principal.org_id, m.id)
     assert row is not None
-    updated = _loaded(runtime, row)
+    updated = _loaded(session, runtime, row)
     events.emit(
         session,
         principal,
@@ -213,7 +220,7 @@ def update(
             f"model {m.id} is at version {m.version}; If-Match {if_match} is stale",
             details=[{"current_etag": etag(m)}],
         )
-    new_files = documents.apply_update(m.files, body)
+    new_files = documents.apply_update(files_of(session, principal.org_id, m), body)
     _validated(new_files)
     message = body.get("message") if isinstance(body.get("message"), str) else None
     change_log = body.get("change_log") if isinstance(body.get("change_log"), Mapping) else None
@@ -231,7 +238,8 @@ def validate(
     m = load_model(session, runtime, principal.org_id, model_id=model_id)
     _require_modeler(session, principal, m)
     try:
-        new_files = documents.apply_update(m.files, body) if body else dict(m.files)
+        current = files_of(session, principal.org_id, m)
+        new_files = documents.apply_update(current, body) if body else current
         proposed = _validated(new_files)
     except Invalid as exc:
         return ModelValidation(valid=False, issues=exc.details, topics=[])
@@ -315,7 +323,7 @@ def create(
         is_default=is_default,
         author=principal,
     )
-    m = _loaded(runtime, row)
+    m = _loaded(session, runtime, row)
     events.emit(
         session,
         principal,
@@ -390,7 +398,7 @@ def list_models(
             connections.require_role(session, principal, conn, "view")
         except (NotFound, Exception):
             continue
-        visible.append(to_schema(_loaded(runtime, row)))
+        visible.append(present(session, principal, _loaded(session, runtime, row)))
     return visible, total if principal.is_org_admin else len(visible)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from gnomon.api.deps import Page, PlatformCaller, ReadSession, WriteSession
+from gnomon.api.deps import Page, PlatformCaller, ReadSession, WriteSession, get_settings
 from gnomon.api.envelope import Many, One, many, one, parse_sort, sort_query
 from gnomon.api.errors import common_responses
+from gnomon.config import Settings
 from gnomon.organizations import service
 from gnomon.organizations.repository import SORTABLE
 from gnomon.organizations.schemas import Organization, OrganizationCreate, OrganizationCreated
@@ -20,9 +21,12 @@ router = APIRouter(prefix="/organizations", tags=["organizations"], responses=co
     "", name="organizations_create", status_code=201, response_model=One[OrganizationCreated]
 )
 def create_organization(
-    body: OrganizationCreate, session: WriteSession, caller: PlatformCaller
+    body: OrganizationCreate,
+    session: WriteSession,
+    caller: PlatformCaller,
+    settings: Annotated[Settings, Depends(get_settings)],
 ) -> Any:
-    return one(service.create(session, body, caller))
+    return one(service.create(session, body, caller, settings))
 
 
 @router.get("", name="organizations_list", response_model=Many[Organization])

@@ -12,6 +12,8 @@ from gnomon import events
 from gnomon.apikeys import service as keys
 from gnomon.apikeys.schemas import ApiKeyWithSecret
 from gnomon.audit import repository as audit_repo
+from gnomon.config import Settings
+from gnomon.demo import setup as demo_setup
 from gnomon.errors import Conflict, NotFound
 from gnomon.organizations import repository as repo
 from gnomon.organizations.schemas import Organization, OrganizationCreate, OrganizationCreated
@@ -34,10 +36,16 @@ def create(
     session: Session,
     body: OrganizationCreate,
     meta: RequestMeta,
+    settings: Settings,
     *,
     admin_secret: str | None = None,
 ) -> OrganizationCreated:
-    """Create an organization, its audit chain and its first organization key."""
+    """Create an organization, its audit chain and its first organization key.
+
+    Every organization starts with the demo warehouse's connection ``main_db`` and its default
+    model, so the documented examples (which name ``main_db`` and the demo topics) work in any
+    organization; repoint or replace them through the connections and model APIs.
+    """
     if body.slug is not None:
         if repo.slug_taken(session, body.slug):
             raise Conflict(f"organization slug {body.slug!r} is taken")
@@ -73,6 +81,7 @@ def create(
             {"organization": org.model_dump(mode="json")},
         ),
     )
+    demo_setup.install(session, settings, org_id)
     key = ApiKeyWithSecret(**keys.to_schema(key_row).model_dump(), secret=secret)
     return OrganizationCreated(organization=org, api_key=key)
 

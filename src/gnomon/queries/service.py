@@ -263,13 +263,7 @@ def _run(
     conn = connections.get_row_by_name(session, principal, loaded.connection_name)
     connections.require_role(session, principal, conn, "query")
     state.connection_id = conn["id"]
-    compiled = compile_query(
-        loaded.semantic,
-        body.semantic_request(),
-        dialect=loaded.dialect,
-        access=access,
-        now=utcnow(),
-    )
+    compiled = _compile(runtime, loaded, body, access)
     state.sql_hash = _sql_hash(compiled.sql)
     state.fields = [f.name for f in compiled.fields]
     outcome = QueryOutcome(
@@ -312,6 +306,32 @@ def _run(
         runtime.cache.set(key, cached, _ttl(loaded.semantic, compiled.topic), tags)
     _fill(outcome, compiled, cached, cache_hit=False)
     return outcome
+
+
+def _compile(
+    runtime: Runtime, loaded: modeling.LoadedModel, body: QueryRun, access: AccessContext
+) -> CompiledQuery:
+    now = utcnow()
+    request = body.semantic_request()
+    key = json.dumps(
+        [
+            loaded.id,
+            loaded.version,
+            loaded.dialect,
+            request,
+            _fingerprint(access),
+            now.strftime("%Y-%m-%dT%H:%M"),
+        ],
+        sort_keys=True,
+        default=str,
+    )
+    compiled: CompiledQuery | None = runtime.compiled.get(key)
+    if compiled is None:
+        compiled = compile_query(
+            loaded.semantic, request, dialect=loaded.dialect, access=access, now=now
+        )
+        runtime.compiled.put(key, compiled)
+    return compiled
 
 
 def _fill(
