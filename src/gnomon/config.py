@@ -104,6 +104,42 @@ class Settings(BaseSettings):
         ),
     )
 
+    webhook_allow_hosts: str = Field(
+        "",
+        description=(
+            "Hosts, IP addresses or CIDR ranges (comma-separated) that webhook URLs may target "
+            "although they are private, loopback or link-local, e.g. `127.0.0.1,10.0.0.0/8`. "
+            "Everything else non-public is refused."
+        ),
+    )
+    webhook_worker: bool = Field(
+        True,
+        description=(
+            "`gnomon serve` runs a webhook delivery worker in-process. Set to false when "
+            "`gnomon worker` processes deliver instead."
+        ),
+    )
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Per-attempt timeout of a webhook delivery, in seconds."
+    )
+    webhook_poll_interval_s: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="How often an idle webhook worker looks for due deliveries, in seconds.",
+    )
+    webhook_concurrency: int = Field(
+        16, ge=1, le=512, description="Deliveries one webhook worker sends at the same time."
+    )
+    webhook_disable_after_failures: int = Field(
+        50,
+        ge=1,
+        description=(
+            "A webhook is disabled (event `webhook.disabled`) after this many consecutive "
+            "failed delivery attempts."
+        ),
+    )
+
     @field_validator("rate_limit")
     @classmethod
     def _check_rate(cls, value: str | None) -> str | None:

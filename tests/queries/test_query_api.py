@@ -158,3 +158,32 @@ def test_database_error_is_reported(qclient: TestClient, qorg: Org) -> None:
     )
     assert r.status_code == 400
     assert r.json()["details"][0]["error_type"] == "database_error"
+
+
+def test_slow_and_failed_queries_emit_the_seed_events(qclient: TestClient, qorg: Org) -> None:
+    r = qclient.put(
+        "/api/v1/webhooks/settings", headers=qorg.headers, json={"slow_query_threshold_s": 0.000001}
+    )
+    assert r.status_code == 200, r.text
+    run(qclient, qorg, {**REVENUE, "name": "slow_one", "cache": "bypass"})
+    slow = qclient.get("/api/v1/audit-events?action=query.slow_execution", headers=qorg.headers)
+    data = slow.json()["data"][0]["data"]
+    assert data["execution_time"] >= 0
+    assert data["threshold_s"] == 0.000001
+    assert data["query_name"] == "slow_one"
+    assert data["connection"] == "main_db"
+    assert len(data["sql_hash"]) == 64
+    # A cache hit executes nothing, so it is never a slow execution.
+    before = slow.json()["meta"]["total"]
+    run(qclient, qorg, {**REVENUE, "name": "slow_one"})
+    run(qclient, qorg, {**REVENUE, "name": "slow_one"})
+    after = qclient.get("/api/v1/audit-events?action=query.slow_execution", headers=qorg.headers)
+    assert after.json()["meta"]["total"] == before + 1  # the first normal run filled the cache
+    run(qclient, qorg, {"topic": "revenue_analytics", "measures": ["nope"]})
+    error = qclient.get("/api/v1/audit-events?action=query.error", headers=qorg.headers)
+    assert error.json()["data"][0]["data"]["error_type"] == "invalid_query"
+    types = {
+        t["name"]
+        for t in qclient.get("/api/v1/webhooks/event-types", headers=qorg.headers).json()["data"]
+    }
+    assert {"query.slow_execution", "query.error"} <= types

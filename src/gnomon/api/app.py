@@ -16,11 +16,20 @@ from gnomon.api.ratelimit import create_rate_limiter
 from gnomon.apikeys.endpoints import router as api_keys_router
 from gnomon.audit.endpoints import router as audit_router
 from gnomon.config import Settings
+from gnomon.connections.endpoints import router as connections_router
+from gnomon.content.endpoints import router as content_router
 from gnomon.errors import ConfigurationError
+from gnomon.identity.endpoints import routers as identity_routers
 from gnomon.metrics import Metrics
+from gnomon.modeling.endpoints import router as modeling_router
 from gnomon.organizations.endpoints import router as organizations_router
+from gnomon.queries.endpoints import router as queries_router
+from gnomon.runtime import Runtime
+from gnomon.scim.endpoints import PREFIX as SCIM_PREFIX
+from gnomon.scim.endpoints import create_scim_app
 from gnomon.store import migrate
 from gnomon.store.db import Store
+from gnomon.webhooks.endpoints import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +44,9 @@ TAGS = [
     {"name": "organizations", "description": "Platform API (GNOMON_ADMIN_TOKEN)."},
     {"name": "api-keys", "description": "Organization and personal API keys."},
     {"name": "audit", "description": "The hash-chained audit log."},
+    {"name": "users", "description": "Users (soft-deleted by DELETE)."},
+    {"name": "groups", "description": "Flat groups of users."},
+    {"name": "user-attributes", "description": "User attribute definitions."},
     {"name": "system", "description": "Who am I."},
 ]
 
@@ -60,7 +72,17 @@ def open_store(settings: Settings) -> Store:
 
 
 def api_routers() -> list[APIRouter]:
-    return [organizations_router, api_keys_router, audit_router, system.api_router]
+    return [
+        organizations_router,
+        api_keys_router,
+        audit_router,
+        *identity_routers,
+        connections_router,
+        modeling_router,
+        queries_router,
+        content_router,
+        webhooks_router,
+    ]
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -72,6 +94,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.runtime.close()
         if own_store:
             store.dispose()
 
@@ -89,11 +112,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = Metrics()
+    app.state.runtime = Runtime.create(settings, app.state.metrics, store)
 
     errors.install(app)
     app.include_router(system.router)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX)
+    app.mount(SCIM_PREFIX, create_scim_app(settings, store))
 
     # Added innermost first: the request id wraps everything, then size, rate, idempotency.
     app.add_middleware(IdempotencyMiddleware, store=store, ttl_s=settings.idempotency_ttl_s)

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from gnomon import events
 from gnomon.api.deps import (
     CurrentPrincipal,
     CurrentRuntime,
     Page,
     ReadSession,
     WriteSession,
-    get_store,
 )
 from gnomon.api.envelope import Many, One, many, one, parse_sort, sort_query
 from gnomon.api.errors import common_responses
@@ -35,27 +33,11 @@ from gnomon.content.schemas import (
     PermissionsUpdate,
 )
 from gnomon.content.schemas_bundle import DocumentImport, ExportBundle, ImportResult
-from gnomon.principal import Principal
-from gnomon.queries import repository as history
-from gnomon.queries.service import Recorder
 
 router = APIRouter(prefix="/documents", tags=["documents"], responses=common_responses())
 validation_router = APIRouter(tags=["documents"], responses=common_responses())
 
 SortParam = Annotated[str | None, sort_query(list(DOC_SORTABLE))]
-
-
-def _recorder(request: Request, principal: Principal) -> Recorder:
-    """Query history and query events of tile runs, in their own transaction (kept on error)."""
-    store = get_store(request)
-
-    def record(entry: dict[str, Any], emitted: list[events.Event]) -> None:
-        with store.transaction() as session:
-            history.record(session, entry)
-            for event in emitted:
-                events.emit(session, principal, event)
-
-    return record
 
 
 @router.post("", name="documents_create", status_code=201, response_model=One[Document])
@@ -252,7 +234,12 @@ def run(
     the caller's access filters. A failing tile reports its error; the others still run."""
     return one(
         run_document(
-            session, principal, runtime, document_id, body, record=_recorder(request, principal)
+            session,
+            principal,
+            runtime,
+            document_id,
+            body,
+            record=runtime.history.recorder(principal),
         )
     )
 

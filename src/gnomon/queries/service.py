@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from gnomon import events
@@ -30,38 +29,11 @@ from gnomon.queries.system import ORG_ATTRIBUTE, SYSTEM_TOPICS, system_model
 from gnomon.runtime import Runtime
 from gnomon.semantic import AccessContext, CompiledQuery, SemanticModel, compile_query
 from gnomon.util import utcnow
+from gnomon.webhooks import service as webhooks
+from gnomon.webhooks.catalog import QueryErrorData, SlowQueryData
 
 DEFAULT_TTL_S = 3600.0
-DEFAULT_SLOW_QUERY_S = 30.0
 
-
-class _QueryEventData(BaseModel):
-    topic: str | None
-    user: dict[str, Any] | None
-    sql_hash: str | None
-    name: str | None
-
-
-class _SlowData(_QueryEventData):
-    execution_time: float
-
-
-class _ErrorData(_QueryEventData):
-    error_type: str
-    message: str
-
-
-events.register(
-    "query.slow_execution",
-    "A query ran at least the organization's slow-query threshold (seconds).",
-    _SlowData,
-)
-events.register(
-    "query.error",
-    "A query failed; error_type is timeout, permission_denied, invalid_query, "
-    "database_error or rate_limited.",
-    _ErrorData,
-)
 
 # (history row, events to emit) → written by the caller in its own transaction.
 Recorder = Callable[[dict[str, Any], list[events.Event]], None]
@@ -174,6 +146,7 @@ class _Run:
     started: float = field(default_factory=time.perf_counter)
     model_id: str | None = None
     connection_id: str | None = None
+    connection_name: str | None = None
     fields: list[str] = field(default_factory=list)
     sql_hash: str | None = None
 
@@ -204,8 +177,13 @@ class _Run:
             "topic": self.topic,
             "user": self.user,
             "sql_hash": self.sql_hash,
-            "name": self.body_name,
+            "query_name": self.body_name,
+            "connection": self.connection_name,
         }
+
+    def error_event(self, exc: GnomonError) -> events.Event:
+        data = QueryErrorData(error_type=_error_type(exc), message=exc.message, **self.common())
+        return events.Event("query.error", "query", self.sql_hash, data.model_dump(mode="json"))
 
 
 def run(
@@ -216,26 +194,32 @@ def run(
     *,
     record: Recorder,
     arrow: bool = False,
-    slow_threshold_s: float = DEFAULT_SLOW_QUERY_S,
 ) -> QueryOutcome:
     """Run a topic query. Raises domain errors; records history and events either way."""
     state = _Run(principal, body.name, body.topic, None)
     try:
         outcome = _run(session, principal, runtime, body, state, arrow=arrow)
     except GnomonError as exc:
-        error_type = _error_type(exc)
-        entry = state.history(status="error", rows=0, cache_hit=False, error_type=error_type)
-        data = {**state.common(), "error_type": error_type, "message": exc.message}
-        record(entry, [events.Event("query.error", "query", state.sql_hash, data)])
+        entry = state.history(status="error", rows=0, cache_hit=False, error_type=_error_type(exc))
+        record(entry, [state.error_event(exc)])
         raise
     entry = state.history(
         status="ok", rows=len(outcome.rows), cache_hit=outcome.cache_hit, error_type=None
     )
     emitted: list[events.Event] = []
     seconds = entry["duration_ms"] / 1000
-    if not body.plan_only and seconds >= slow_threshold_s:
-        data = {**state.common(), "execution_time": round(seconds, 3)}
-        emitted.append(events.Event("query.slow_execution", "query", state.sql_hash, data))
+    # A cache hit or a plan runs nothing on the database: only executions can be slow.
+    if not body.plan_only and not outcome.cache_hit and state.sql_hash is not None:
+        threshold = webhooks.slow_query_threshold(session, principal.org_id)
+        if seconds >= threshold:
+            data = SlowQueryData(
+                execution_time=round(seconds, 3), threshold_s=threshold, **state.common()
+            )
+            emitted.append(
+                events.Event(
+                    "query.slow_execution", "query", state.sql_hash, data.model_dump(mode="json")
+                )
+            )
     record(entry, emitted)
     return outcome
 
@@ -263,6 +247,7 @@ def _run(
     conn = connections.get_row_by_name(session, principal, loaded.connection_name)
     connections.require_role(session, principal, conn, "query")
     state.connection_id = conn["id"]
+    state.connection_name = conn["name"]
     compiled = _compile(runtime, loaded, body, access)
     state.sql_hash = _sql_hash(compiled.sql)
     state.fields = [f.name for f in compiled.fields]
@@ -395,6 +380,7 @@ def run_sql(
         conn = connections.get_row_by_name(session, principal, body.connection)
         connections.require_role(session, principal, conn, "raw_sql")
         state.connection_id = conn["id"]
+        state.connection_name = conn["name"]
         state.sql_hash = _sql_hash(body.sql)
         if not access.unrestricted:
             raise Forbidden("users with access filters cannot run raw SQL; query a topic instead")
@@ -406,10 +392,8 @@ def run_sql(
             return QueryOutcome(sql=body.sql, topic="", fields=[], name=body.name, arrow=stream)
         result = engine.execute(body.sql, max_rows=body.limit)
     except GnomonError as exc:
-        error_type = _error_type(exc)
-        entry = state.history(status="error", rows=0, cache_hit=False, error_type=error_type)
-        data = {**state.common(), "error_type": error_type, "message": exc.message}
-        record(entry, [events.Event("query.error", "query", state.sql_hash, data)])
+        entry = state.history(status="error", rows=0, cache_hit=False, error_type=_error_type(exc))
+        record(entry, [state.error_event(exc)])
         raise
     names = [c.name for c in result.columns]
     state.fields = names

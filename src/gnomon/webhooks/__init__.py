@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, a transactional outbox, signed delivery with retries (issue 6)."""
