@@ -72,6 +72,7 @@ def test_model_get_validate_versions(demo: Gnomon) -> None:
     assert versions[-1].version == 1
 
 
-def test_org_without_model_gets_not_found(gn: Gnomon) -> None:
+def test_every_org_starts_with_the_demo_model_and_unknown_ids_are_not_found(gn: Gnomon) -> None:
+    assert gn.model.get().connection == "main_db"
     with pytest.raises(NotFoundError):
-        gn.model.get()
+        gn.model.get(model_id="00000000-0000-0000-0000-000000000000")
