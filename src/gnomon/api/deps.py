@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -36,9 +36,15 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-def read_session(request: Request) -> Iterator[Session]:
-    with get_store(request).transaction(write=False) as session:
+async def read_session(request: Request) -> AsyncIterator[Session]:
+    """A read-only session. Async on purpose: making a session does no I/O (it connects at its
+    first statement, inside the endpoint's worker thread), so this dependency need not cost a
+    thread-pool hop on every request. Closing it ends the read transaction."""
+    session = get_store(request).read_sessions()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 def write_session(request: Request) -> Iterator[Session]:

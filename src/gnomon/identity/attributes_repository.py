@@ -142,16 +142,20 @@ def set_values(
     values: Mapping[str, list[Any] | None],
     *,
     replace_all: bool,
+    new_owner: bool = False,
 ) -> None:
     """Write an owner's values keyed by attribute id; None removes one.
 
     ``replace_all`` first removes every value the owner holds (a PUT), otherwise only the
-    attributes named are touched (a PATCH).
+    attributes named are touched (a PATCH). A ``new_owner`` (created in this transaction)
+    holds nothing yet, so nothing is removed.
     """
     kind, owner_id = owner
     col = _owner_col(kind)
     cond = [user_attribute_values.c.org_id == org_id, col == owner_id]
-    if replace_all:
+    if new_owner:
+        pass
+    elif replace_all:
         session.execute(delete(user_attribute_values).where(*cond))
     elif values:
         session.execute(

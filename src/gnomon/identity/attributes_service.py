@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -93,13 +93,25 @@ def create(session: Session, principal: Principal, body: UserAttributeCreate) ->
     return to_schema(row)
 
 
-def ensure_defined(session: Session, principal: Principal, names: Iterable[str]) -> None:
-    """Define missing string attributes (SCIM: an IdP cannot define attributes first)."""
+def ensure_defined(
+    session: Session,
+    principal: Principal,
+    names: Iterable[str],
+    known: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """Define missing string attributes (SCIM: an IdP cannot define attributes first).
+
+    ``known`` is every definition of the organization by name, when the caller has them.
+    Returns the names defined now.
+    """
     wanted = [n for n in dict.fromkeys(names) if n not in SYSTEM_ATTRIBUTES]
-    existing = repo.definitions_by_name(session, principal.org_id, wanted)
-    for name in wanted:
-        if name not in existing:
-            create(session, principal, UserAttributeCreate(name=name))
+    existing = (
+        known if known is not None else repo.definitions_by_name(session, principal.org_id, wanted)
+    )
+    created = [name for name in wanted if name not in existing]
+    for name in created:
+        create(session, principal, UserAttributeCreate(name=name))
+    return created
 
 
 def list_attributes(

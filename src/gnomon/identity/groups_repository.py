@@ -122,13 +122,20 @@ def group_ids_for_user(session: Session, org_id: str, user_id: str) -> list[str]
 
 
 def set_user_groups(
-    session: Session, org_id: str, user_id: str, group_ids: Collection[str]
+    session: Session,
+    org_id: str,
+    user_id: str,
+    group_ids: Collection[str],
+    *,
+    new_user: bool = False,
 ) -> None:
-    session.execute(
-        delete(group_members).where(
-            group_members.c.org_id == org_id, group_members.c.user_id == user_id
+    """Replace the user's memberships (a user created in this transaction has none yet)."""
+    if not new_user:
+        session.execute(
+            delete(group_members).where(
+                group_members.c.org_id == org_id, group_members.c.user_id == user_id
+            )
         )
-    )
     if group_ids:
         session.execute(
             insert(group_members),

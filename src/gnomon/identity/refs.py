@@ -27,10 +27,19 @@ SYSTEM_ATTRIBUTES = (
 
 
 def attribute_values(
-    session: Session, org_id: str, given: Mapping[str, Any], issues: list[Issue]
+    session: Session,
+    org_id: str,
+    given: Mapping[str, Any],
+    issues: list[Issue],
+    defs: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, list[Any] | None]:
-    """``{attribute id: stored values or None}`` for a ``user_attributes`` map."""
-    defs = attrs_repo.definitions_by_name(session, org_id, list(given))
+    """``{attribute id: stored values or None}`` for a ``user_attributes`` map.
+
+    ``defs`` are definitions by name the caller already loaded (at least those ``given``
+    names); they are read from the store otherwise.
+    """
+    if defs is None:
+        defs = attrs_repo.definitions_by_name(session, org_id, list(given))
     out: dict[str, list[Any] | None] = {}
     for name, raw in given.items():
         path: tuple[str | int, ...] = ("user_attributes", name)

@@ -76,6 +76,20 @@ def find_by_user_name(session: Session, org_id: str, user_name: str) -> dict[str
     return _row(row) if row is not None else None
 
 
+def find_taken(session: Session, org_id: str, email: str, user_name: str) -> tuple[bool, bool]:
+    """``(email taken, user name taken)`` in one statement (a create checks both)."""
+    rows = session.execute(
+        select(users.c.email, users.c.user_name).where(
+            users.c.org_id == org_id,
+            or_(users.c.email == email.lower(), func.lower(users.c.user_name) == user_name.lower()),
+        )
+    ).all()
+    return (
+        any(r.email == email.lower() for r in rows),
+        any((r.user_name or "").lower() == user_name.lower() for r in rows),
+    )
+
+
 def list_users(
     session: Session,
     org_id: str,
@@ -102,7 +116,6 @@ def list_users(
             group_members.c.org_id == org_id, group_members.c.group_id == group_id
         )
         cond.append(users.c.id.in_(members))
-    total = session.execute(select(func.count()).select_from(users).where(*cond)).scalar_one()
     col = SORTABLE[sort]
     stmt = (
         select(users)
@@ -112,7 +125,13 @@ def list_users(
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_row(r) for r in session.execute(stmt).mappings()], int(total)
+    rows = [_row(r) for r in session.execute(stmt).mappings()]
+    # A short page that is not past the end already tells the total (a lookup by email is one
+    # statement instead of two); only a full or empty-beyond-the-start page needs the count.
+    if (limit is None or len(rows) < limit) and (rows or offset == 0):
+        return rows, offset + len(rows)
+    total = session.execute(select(func.count()).select_from(users).where(*cond)).scalar_one()
+    return rows, int(total)
 
 
 def update_user(session: Session, org_id: str, user_id: str, values: Mapping[str, Any]) -> None:

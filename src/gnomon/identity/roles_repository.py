@@ -56,11 +56,14 @@ def set_grants(
     grants: Mapping[str, str | None],
     *,
     replace_all: bool,
+    new_owner: bool = False,
 ) -> None:
     """Write grants by connection name; None removes one (see attributes' ``set_values``)."""
     col = _owner_col(kind)
     cond = [connection_roles.c.org_id == org_id, col == owner_id]
-    if replace_all:
+    if new_owner:
+        pass
+    elif replace_all:
         session.execute(delete(connection_roles).where(*cond))
     elif grants:
         session.execute(

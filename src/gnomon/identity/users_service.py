@@ -63,6 +63,9 @@ class UserWrite:
     roles_mode: Mode = "replace"
     groups: Sequence[str] | None = None
     change_log: Mapping[str, Any] | None = None
+    # Every attribute definition of the organization by name, when the caller already loaded
+    # them in this transaction (saves reading them again).
+    definitions: Mapping[str, dict[str, Any]] | None = None
 
 
 def hydrate(session: Session, org_id: str, rows: Sequence[dict[str, Any]]) -> list[User]:
@@ -107,6 +110,14 @@ def get_row(session: Session, principal: Principal, user_id: str) -> dict[str, A
 def _check_unique(
     session: Session, org_id: str, email: str | None, user_name: str | None, user_id: str | None
 ) -> None:
+    if user_id is None and email is not None and user_name is not None:
+        # A new user: both checks in one statement.
+        email_taken, name_taken = repo.find_taken(session, org_id, email, user_name)
+        if email_taken:
+            raise Conflict(f"a user with email {email!r} already exists")
+        if name_taken:
+            raise Conflict(f"a user with user name {user_name!r} already exists")
+        return
     if email is not None:
         other = repo.find_by_email(session, org_id, email)
         if other is not None and other["id"] != user_id:
@@ -117,15 +128,28 @@ def _check_unique(
             raise Conflict(f"a user with user name {user_name!r} already exists")
 
 
-def _resolve(
-    session: Session, org_id: str, write: UserWrite
-) -> tuple[dict[str, list[Any] | None] | None, dict[str, str | None] | None, list[str] | None]:
+@dataclass
+class _Resolved:
+    """A write's names resolved to ids, with what rendering the written user needs."""
+
+    attrs: dict[str, list[Any] | None] | None
+    roles: dict[str, str | None] | None
+    group_ids: list[str] | None
+    group_names: list[str] | None
+    defs_by_id: dict[str, dict[str, Any]]
+
+
+def _resolve(session: Session, org_id: str, write: UserWrite) -> _Resolved:
     issues: list[Issue] = []
-    attrs = (
-        refs.attribute_values(session, org_id, write.attributes, issues)
-        if write.attributes is not None
-        else None
-    )
+    attrs: dict[str, list[Any] | None] | None = None
+    defs: Mapping[str, dict[str, Any]] = {}
+    if write.attributes is not None:
+        defs = (
+            write.definitions
+            if write.definitions is not None
+            else attrs_repo.definitions_by_name(session, org_id, list(write.attributes))
+        )
+        attrs = refs.attribute_values(session, org_id, write.attributes, issues, defs)
     roles = (
         refs.connection_grants(session, org_id, write.roles, issues)
         if write.roles is not None
@@ -136,7 +160,8 @@ def _resolve(
     )
     if issues:
         raise Invalid("the user refers to things that do not exist or are invalid", issues)
-    return attrs, roles, group_ids
+    group_names = list(dict.fromkeys(write.groups)) if write.groups is not None else None
+    return _Resolved(attrs, roles, group_ids, group_names, {d["id"]: d for d in defs.values()})
 
 
 def _store_collections(
@@ -144,28 +169,74 @@ def _store_collections(
     org_id: str,
     user_id: str,
     write: UserWrite,
-    resolved: tuple[
-        dict[str, list[Any] | None] | None, dict[str, str | None] | None, list[str] | None
-    ],
+    resolved: _Resolved,
+    *,
+    new_user: bool = False,
 ) -> None:
-    attrs, roles, group_ids = resolved
-    if attrs is not None:
+    if resolved.attrs is not None:
         attrs_repo.set_values(
             session,
             org_id,
             ("user", user_id),
-            attrs,
+            resolved.attrs,
             replace_all=write.attributes_mode == "replace",
+            new_owner=new_user,
         )
-    if roles is not None:
+    if resolved.roles is not None:
         roles_repo.set_grants(
-            session, org_id, "user", user_id, roles, replace_all=write.roles_mode == "replace"
+            session,
+            org_id,
+            "user",
+            user_id,
+            resolved.roles,
+            replace_all=write.roles_mode == "replace",
+            new_owner=new_user,
         )
-    if group_ids is not None:
-        groups_repo.set_user_groups(session, org_id, user_id, group_ids)
+    if resolved.group_ids is not None:
+        groups_repo.set_user_groups(session, org_id, user_id, resolved.group_ids, new_user=new_user)
+
+
+def _created(session: Session, org_id: str, row: dict[str, Any], resolved: _Resolved) -> User:
+    """The user just created, from the values written (what ``hydrate`` would read back).
+
+    Grants and groups read back in the store's name order; with more than one, the store is
+    asked, so that the order is the store's collation, as for every later read.
+    """
+    user_id = row["id"]
+    attributes = {
+        resolved.defs_by_id[a]["name"]: values.present(resolved.defs_by_id[a], list(v))
+        for a, v in (resolved.attrs or {}).items()
+        if v is not None
+    }
+    roles = {n: r for n, r in (resolved.roles or {}).items() if r is not None}
+    if len(roles) > 1:
+        roles = roles_repo.grants_for(session, org_id, "user", [user_id]).get(user_id, {})
+    group_names = resolved.group_names or []
+    if len(group_names) > 1:
+        group_names = groups_repo.group_names_for_users(session, org_id, [user_id]).get(user_id, [])
+    return User(
+        id=user_id,
+        email=row["email"],
+        name=row["name"],
+        org_role=row["org_role"],
+        active=bool(row["active"]),
+        external_id=row.get("external_id"),
+        user_attributes=attributes,
+        connection_roles=roles,
+        groups=group_names,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
 
 
 def create_user(session: Session, principal: Principal, write: UserWrite) -> User:
+    return create_user_row(session, principal, write)[0]
+
+
+def create_user_row(
+    session: Session, principal: Principal, write: UserWrite
+) -> tuple[User, dict[str, Any]]:
+    """Create a user; returns it with the row written (SCIM renders from both)."""
     policy.require_org_admin(principal, "creating users")
     org_id = principal.org_id
     resolved = _resolve(session, org_id, write)
@@ -188,8 +259,8 @@ def create_user(session: Session, principal: Principal, write: UserWrite) -> Use
         "updated_at": now,
     }
     repo.insert_user(session, row)
-    _store_collections(session, org_id, row["id"], write, resolved)
-    user = _one(session, org_id, row)
+    _store_collections(session, org_id, row["id"], write, resolved, new_user=True)
+    user = _created(session, org_id, row, resolved)
     events.emit(
         session,
         principal,
@@ -201,13 +272,20 @@ def create_user(session: Session, principal: Principal, write: UserWrite) -> Use
             change_log=write.change_log,
         ),
     )
-    return user
+    return user, row
 
 
 def update_user(
     session: Session, principal: Principal, row: dict[str, Any], write: UserWrite
 ) -> User:
     """Apply a write to an existing user; emits user.updated (and role.changed, user.deleted)."""
+    return update_user_row(session, principal, row, write)[0]
+
+
+def update_user_row(
+    session: Session, principal: Principal, row: dict[str, Any], write: UserWrite
+) -> tuple[User, dict[str, Any]]:
+    """:func:`update_user`, also returning the row as it now is."""
     policy.require_org_admin(principal, "changing users")
     org_id = principal.org_id
     before = _one(session, org_id, row)
@@ -230,7 +308,7 @@ def update_user(
     after_row = {**row, **fields}
     after = _one(session, org_id, after_row)
     _emit_changes(session, principal, before, after, write.change_log)
-    return after
+    return after, after_row
 
 
 def _emit_changes(

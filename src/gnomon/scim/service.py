@@ -21,6 +21,7 @@ from gnomon.identity import attributes_service, groups_service, users_service
 from gnomon.identity import groups_repository as groups_repo
 from gnomon.identity import repository as users_repo
 from gnomon.identity.groups_service import GroupWrite
+from gnomon.identity.schemas import User
 from gnomon.principal import Principal
 from gnomon.scim import mapping as m
 from gnomon.scim.errors import ScimError
@@ -94,10 +95,12 @@ class UserView:
         return None if row is None else str(row["email"])
 
     def render(self, rows: list[dict[str, Any]]) -> list[Doc]:
-        org_id = self.principal.org_id
-        users = users_service.hydrate(self.session, org_id, rows)
-        ids = [r["id"] for r in rows]
-        memberships = _group_refs(self.session, org_id, ids)
+        users = users_service.hydrate(self.session, self.principal.org_id, rows)
+        return self.render_users(users, rows)
+
+    def render_users(self, users: list[User], rows: list[dict[str, Any]]) -> list[Doc]:
+        """Render users already hydrated (e.g. just written), with their rows."""
+        memberships = _group_refs(self.session, self.principal.org_id, users)
         return [
             m.to_scim_user(
                 u, r, memberships.get(r["id"], []), self.mapping, self.manager_of, self.base_url
@@ -107,9 +110,10 @@ class UserView:
 
 
 def _group_refs(
-    session: Session, org_id: str, user_ids: list[str]
+    session: Session, org_id: str, users: list[User]
 ) -> dict[str, list[tuple[str, str]]]:
-    names = groups_repo.group_names_for_users(session, org_id, user_ids)
+    """``(group id, name)`` of each user's groups (``User.groups`` already holds the names)."""
+    names = {u.id: u.groups for u in users if u.groups}
     if not names:
         return {}
     by_name = groups_repo.groups_by_names(session, org_id, {n for v in names.values() for n in v})
@@ -148,26 +152,28 @@ def _write_user(
     write.attributes = {k: v for k, v in write.attributes.items() if v is not None or k in defs}
     # An IdP cannot define attributes first: the ones it sends are defined on first use.
     mapped = set(view.mapping.values())
-    attributes_service.ensure_defined(
+    created = attributes_service.ensure_defined(
         session,
         principal,
         [k for k, v in write.attributes.items() if v is not None and k in mapped],
+        known=defs,
+    )
+    # The identity write resolves names against these definitions instead of reading them again.
+    write.definitions = (
+        attrs_repo.definitions_by_name(session, principal.org_id) if created else defs
     )
     if row is None:
         # A user deleted through SCIM comes back when the IdP provisions it again.
         row = users_repo.find_by_user_name(session, principal.org_id, doc["userName"])
         if row is not None and row.get("scim_deleted_at") is None:
             raise ScimError(409, f"userName {doc['userName']!r} is taken", "uniqueness")
+    # Rendered from what was just written: no read back.
     if row is None:
-        write.fields["email"] = write.fields["email"]
-        user = users_service.create_user(session, principal, write)
-        new_row = users_repo.get_user(session, principal.org_id, user.id)
+        user, new_row = users_service.create_user_row(session, principal, write)
     else:
         write.fields["scim_deleted_at"] = None
-        users_service.update_user(session, principal, row, write)
-        new_row = users_repo.get_user(session, principal.org_id, row["id"])
-    assert new_row is not None
-    return view.render([new_row])[0]
+        user, new_row = users_service.update_user_row(session, principal, row, write)
+    return view.render_users([user], [new_row])[0]
 
 
 def create_user(session: Session, principal: Principal, base_url: str, payload: Any) -> Doc:
