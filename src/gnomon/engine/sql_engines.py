@@ -259,7 +259,6 @@ class PostgresEngine(_PooledEngine):
     drivername = "postgresql+psycopg"
     _names = itertools.count()
 
-    @abstractmethod
     def _connect_args(self) -> dict[str, Any]:
         options = []
         if self.spec.schema:
@@ -274,7 +273,6 @@ class PostgresEngine(_PooledEngine):
             args["options"] = " ".join(options)
         return args
 
-    @abstractmethod
     def _prepare(self, conn: Any, timeout_s: float | None, row_cap: int | None) -> None:
         # SET LOCAL lasts until the transaction ends, i.e. until the pool's rollback on
         # return; the row cap is the FETCH size instead of a session setting.
@@ -282,7 +280,6 @@ class PostgresEngine(_PooledEngine):
             with conn.cursor() as cur:
                 cur.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout_s * 1000))}")
 
-    @abstractmethod
     def _cursor(self, conn: Any, sql: str) -> Any:
         # A named (server-side) cursor: DECLARE … CURSOR, then FETCH n per fetchmany(). DECLARE
         # only takes queries, so SHOW/EXPLAIN/DDL go through a client cursor (their results
@@ -291,16 +288,13 @@ class PostgresEngine(_PooledEngine):
             return conn.cursor(name=f"gnomon_{next(self._names)}")
         return conn.cursor()
 
-    @abstractmethod
     def _canceller(self, conn: Any) -> Callable[[], None]:
         cancel: Callable[[], None] = getattr(conn, "cancel_safe", conn.cancel)
         return cancel
 
-    @abstractmethod
     def _is_server_timeout(self, exc: BaseException) -> bool:
         return getattr(exc, "sqlstate", None) == "57014" and "timeout" in str(exc)
 
-    @abstractmethod
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
         import psycopg
 
@@ -329,7 +323,6 @@ class MySQLEngine(_PooledEngine):
     def _database(self) -> str | None:
         return self.spec.schema or self.spec.database
 
-    @abstractmethod
     def _connect_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"charset": "utf8mb4", "connect_timeout": _CONNECT_TIMEOUT_S}
         if self.spec.read_only:
@@ -343,7 +336,6 @@ class MySQLEngine(_PooledEngine):
                 self._flavor = "mariadb" if "mariadb" in info.lower() else "mysql"
         return self._flavor
 
-    @abstractmethod
     def _prepare(self, conn: Any, timeout_s: float | None, row_cap: int | None) -> None:
         # Session variables, set before every statement: the connection is pooled, so the
         # previous statement's values must not leak into this one.
@@ -352,13 +344,11 @@ class MySQLEngine(_PooledEngine):
         with conn.cursor() as cur:
             cur.execute(f"SET SESSION {timeout}, sql_select_limit = {limit}")
 
-    @abstractmethod
     def _cursor(self, conn: Any, sql: str) -> Any:
         import pymysql.cursors
 
         return conn.cursor(pymysql.cursors.SSCursor)
 
-    @abstractmethod
     def _canceller(self, conn: Any) -> Callable[[], None]:
         thread_id = conn.thread_id()
 
@@ -380,7 +370,6 @@ class MySQLEngine(_PooledEngine):
 
         return kill
 
-    @abstractmethod
     def _is_server_timeout(self, exc: BaseException) -> bool:
         args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
         return len(args) > 0 and args[0] in _MYSQL_TIMEOUT_CODES
@@ -405,7 +394,6 @@ class MySQLEngine(_PooledEngine):
         cursor.connection = None
         raw.invalidate()
 
-    @abstractmethod
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
         import pymysql
 
