@@ -113,3 +113,29 @@ def test_json_schema_describes_the_document() -> None:
 
 def test_fixture_files_are_valid() -> None:
     assert load_files(FILES).topics["customer_orders"].fields is not None
+
+
+def test_unchanged_files_are_not_rebuilt_and_their_issues_still_reported() -> None:
+    from gnomon.errors import Invalid
+    from gnomon.semantic import load_files
+
+    files = {
+        "orders.view": "table_name: orders\ndimensions: {id: {primary_key: true}}",
+        "customers.view": "table_name: customers\ndimensions: {id: {primary_key: true}}",
+        "sales.topic": "base_view: orders",
+    }
+    first = load_files(files)
+    edited = {**files, "customers.view": files["customers.view"] + "\nlabel: Buyers"}
+    second = load_files(edited)
+    assert second.views["orders"] is first.views["orders"]  # reused, not rebuilt
+    assert second.views["customers"] is not first.views["customers"]
+    assert second.views["customers"].label == "Buyers"
+    bad = {**files, "orders.view": "table_name: orders\nmeasures: {m: {aggregate_type: nope}}"}
+    for _ in range(2):  # the second load is served from the cache and must fail the same way
+        try:
+            load_files(bad)
+        except Invalid as err:
+            assert any("nope" in i.message or "aggregate" in i.message for i in err.issues)
+            assert all(i.file == "orders.view" for i in err.issues if "aggregate" in i.message)
+        else:
+            raise AssertionError("an unknown aggregate type must be refused")

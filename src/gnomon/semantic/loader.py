@@ -9,8 +9,10 @@ caller gets the complete list in a single :class:`~gnomon.errors.Invalid`.
 from __future__ import annotations
 
 import difflib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -257,6 +259,64 @@ def _finish(
     return model
 
 
+_PartT = TypeVar("_PartT", bound=BaseModel)
+
+
+class _PartCache:
+    """Views and topics already built from a file's exact text, with that file's issues and
+    line numbers.
+
+    Editing one view of a large model re-parses that file only: the others are unchanged text,
+    and the objects built from them are frozen, so the same ones serve the new model.
+    """
+
+    def __init__(self, max_entries: int = 8192) -> None:
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, tuple[Issue, ...], dict[str, Loc]]]
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_entries
+
+    def get(self, key: tuple[Any, ...]) -> tuple[Any, tuple[Issue, ...], dict[str, Loc]] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(
+        self, key: tuple[Any, ...], value: tuple[Any, tuple[Issue, ...], dict[str, Loc]]
+    ) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+
+_PARTS = _PartCache()
+
+
+def _load_part(
+    cls: type[_PartT],
+    file: str,
+    text: str,
+    prefix: tuple[str | int, ...],
+    name: str,
+    out: _Collector,
+) -> _PartT | None:
+    key = (cls.__name__, file, text, prefix, name)
+    cached = _PARTS.get(key)
+    if cached is None:
+        local = _Collector()
+        data = _parse_yaml(file, text, prefix, local)
+        built = _build(cls, data, prefix, local, name=name)
+        cached = (built, tuple(local.issues), dict(local.locations))
+        _PARTS.put(key, cached)
+    built, issues, locations = cached
+    out.issues.extend(issues)
+    out.locations.update(locations)
+    return cast("_PartT | None", built)
+
+
 def load_files(files: Mapping[str, str], *, check: bool = True) -> SemanticModel:
     """Load Omni-style named files: ``<view>.view``, ``<topic>.topic``, ``relationships``,
     ``model`` (each optionally ending in ``.yaml``/``.yml``).
@@ -302,8 +362,7 @@ def load_files(files: Mapping[str, str], *, check: bool = True) -> SemanticModel
                 )
                 continue
             view_files[name] = file
-            data = _parse_yaml(file, text, prefix, out)
-            view = _build(View, data, prefix, out, name=name)
+            view = _load_part(View, file, text, prefix, name, out)
             if view is not None:
                 views[name] = view
         elif what == "topic":
@@ -321,8 +380,7 @@ def load_files(files: Mapping[str, str], *, check: bool = True) -> SemanticModel
                 )
                 continue
             topic_files[name] = file
-            data = _parse_yaml(file, text, prefix, out)
-            topic = _build(Topic, data, prefix, out, name=name)
+            topic = _load_part(Topic, file, text, prefix, name, out)
             if topic is not None:
                 topics[name] = topic
         elif what == "relationships":
