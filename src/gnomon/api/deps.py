@@ -118,4 +118,17 @@ WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 PlatformCaller = Annotated[RequestMeta, Depends(platform_caller)]
 Page = Annotated[PageParams, Depends(page_params)]
-CurrentRuntime = Annotated[Runtime, Depends(get_runtime)]
+
+
+# Dependencies that only read app state are async: a sync dependency costs a thread-pool hop
+# per request, which is most of what a cached query answer spends in the framework.
+async def runtime_dependency(request: Request) -> Runtime:
+    return get_runtime(request)
+
+
+async def settings_dependency(request: Request) -> Settings:
+    return get_settings(request)
+
+
+CurrentRuntime = Annotated[Runtime, Depends(runtime_dependency)]
+CurrentSettings = Annotated[Settings, Depends(settings_dependency)]

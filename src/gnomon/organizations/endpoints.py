@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from gnomon.api.deps import Page, PlatformCaller, ReadSession, WriteSession, get_settings
+from gnomon.api.deps import CurrentSettings, Page, PlatformCaller, ReadSession, WriteSession
 from gnomon.api.envelope import Many, One, many, one, parse_sort, sort_query
 from gnomon.api.errors import common_responses
-from gnomon.config import Settings
 from gnomon.organizations import service
 from gnomon.organizations.repository import SORTABLE
 from gnomon.organizations.schemas import Organization, OrganizationCreate, OrganizationCreated
@@ -24,7 +23,7 @@ def create_organization(
     body: OrganizationCreate,
     session: WriteSession,
     caller: PlatformCaller,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: CurrentSettings,
 ) -> Any:
     return one(service.create(session, body, caller, settings))
 
