@@ -140,7 +140,7 @@ def main() -> None:
             json={"connection": "tpch", "sql": ARROW_SQL},
             headers={"Accept": "application/vnd.apache.arrow.stream"},
         ) as resp:
-            body = io.BufferedReader(_ChunkReader(resp.iter_raw()), buffer_size=1 << 20)
+            body = io.BufferedReader(_ChunkReader(resp.iter_raw(1 << 20)), buffer_size=1 << 20)
             reader = pyarrow.ipc.open_stream(body)
             for batch in reader:
                 rows += batch.num_rows
@@ -165,20 +165,20 @@ class _ChunkReader(io.RawIOBase):
 
     def __init__(self, chunks):  # type: ignore[no-untyped-def]
         self._chunks = iter(chunks)
-        self._buffer = b""
+        self._buffer = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
-        while not self._buffer:
+        while not len(self._buffer):
             try:
-                self._buffer = next(self._chunks)
+                self._buffer = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
         n = min(len(target), len(self._buffer))
         target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+        self._buffer = self._buffer[n:]  # a view: no copy of the rest
         return n
 
 

@@ -152,3 +152,33 @@ def test_arrow_ipc_of_empty_source_with_schema() -> None:
     data = b"".join(iter_arrow_ipc(iter([]), schema=schema))
 
     assert pyarrow.ipc.open_stream(data).read_all().schema == schema
+
+
+def test_arrow_stream_keeps_dictionary_columns_readable() -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    from gnomon.engine import iter_arrow_ipc
+
+    colours = pa.array(["red", "blue", "red"]).dictionary_encode()
+    batch = pa.record_batch([colours, pa.array([1, 2, 3])], names=["colour", "n"])
+    data = b"".join(iter_arrow_ipc([batch, batch]))
+    table = pyarrow.ipc.open_stream(io.BytesIO(data)).read_all()
+    assert table.num_rows == 6
+    assert table.column("colour").to_pylist() == ["red", "blue", "red"] * 2
+
+
+def test_arrow_stream_bytes_match_pyarrows_writer() -> None:
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    from gnomon.engine import iter_arrow_ipc
+
+    batch = pa.record_batch([pa.array([1, None, 3]), pa.array(["a", "b", None])], names=["i", "s"])
+    sink = pa.BufferOutputStream()
+    with pyarrow.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+        writer.write_batch(batch)
+    assert b"".join(iter_arrow_ipc([batch, batch])) == sink.getvalue().to_pybytes()

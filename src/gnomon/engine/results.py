@@ -111,6 +111,9 @@ class _ChunkSink:
         return out
 
 
+_END_OF_STREAM = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+
+
 def iter_arrow_ipc(
     schema_batches: Iterable[pa.RecordBatch] | pa.RecordBatchReader,
     schema: pa.Schema | None = None,
@@ -128,13 +131,32 @@ def iter_arrow_ipc(
     if schema is None:
         first = next(iterator, None)
         schema = first.schema if first is not None else pa.schema([])
+    if any(pa.types.is_dictionary(f.type) for f in schema):
+        # Dictionary columns need their dictionaries sent as messages of their own: the
+        # stream writer does that.
+        yield from _written_stream(schema, first, iterator)
+        return
+    # Each message is serialised straight into one buffer (schema, then one per batch, then the
+    # end-of-stream marker): the same bytes pyarrow's stream writer produces, without a Python
+    # file object collecting its many small writes.
+    yield schema.serialize().to_pybytes()
+    if first is not None:
+        yield first.serialize().to_pybytes()
+    for batch in iterator:
+        yield batch.serialize().to_pybytes()
+    yield _END_OF_STREAM
+
+
+def _written_stream(
+    schema: pa.Schema, first: pa.RecordBatch | None, rest: Iterator[pa.RecordBatch]
+) -> Iterator[bytes]:
     sink = _ChunkSink()
     writer = pa.ipc.new_stream(sink, schema)
     yield sink.drain()
-    if first is not None:
-        writer.write_batch(first)
+    for batch in [first] if first is not None else []:
+        writer.write_batch(batch)
         yield sink.drain()
-    for batch in iterator:
+    for batch in rest:
         writer.write_batch(batch)
         yield sink.drain()
     writer.close()
