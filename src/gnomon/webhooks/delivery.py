@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -162,17 +162,10 @@ def _disable(
     )
 
 
-def record(
-    session: Session,
-    row: dict[str, Any],
-    token: str,
-    result: AttemptResult,
-    *,
-    now: datetime,
-    disable_after: int,
-    rng: random.Random,
-) -> bool:
-    """Store an attempt's outcome; False when the claim was lost to another worker meanwhile."""
+def _outcome_values(
+    row: dict[str, Any], result: AttemptResult, now: datetime, rng: random.Random
+) -> dict[str, Any]:
+    """The delivery's columns after this attempt: done, or pending again with a retry time."""
     number = int(row["attempts"]) + 1
     policy = RetryPolicy(**(row["retry_policy"] or {}))
     values: dict[str, Any] = {
@@ -190,28 +183,82 @@ def record(
     else:
         delay = max(retry_delay(policy, number, rng), result.retry_after_s or 0.0)
         values.update(status="pending", next_attempt_at=now + timedelta(seconds=delay))
-    if not outbox_repo.complete(session, row["org_id"], int(row["id"]), token, values):
-        return False
-    outbox_repo.insert_attempt(
-        session,
-        {
-            "org_id": row["org_id"],
-            "delivery_pk": int(row["id"]),
-            "attempt": number,
-            "started_at": result.started_at,
-            "status_code": result.status_code,
-            "latency_ms": result.latency_ms,
-            "response_excerpt": result.excerpt,
-            "error": result.error,
-            "outcome": result.outcome,
-        },
+    return values
+
+
+def record_batch(
+    session: Session,
+    batch: Sequence[tuple[dict[str, Any], AttemptResult]],
+    token: str,
+    *,
+    now: datetime,
+    disable_after: int,
+    rng: random.Random,
+) -> list[bool]:
+    """Store a batch's outcomes; per row, False when its claim was lost to another worker.
+
+    The same effect as recording the rows one by one in order, in a fixed number of
+    statements: one executemany for the deliveries, one for the attempt log, and one counter
+    read and write per webhook. The failure counter is folded in Python in batch order, so a
+    success still resets it and a webhook is disabled at the same attempt as before.
+    """
+    held = outbox_repo.still_held(session, [int(row["id"]) for row, _ in batch], token)
+    # Every row draws its jitter, held or not, so a seeded run stays reproducible.
+    all_values = [_outcome_values(row, result, now, rng) for row, result in batch]
+    kept = [(row, result) for row, result in batch if int(row["id"]) in held]
+    outcomes: list[dict[str, Any]] = []
+    attempts: list[dict[str, Any]] = []
+    for (row, result), values in zip(batch, all_values, strict=True):
+        if int(row["id"]) not in held:
+            continue
+        outcomes.append({"org_id": row["org_id"], "pk": int(row["id"]), **values})
+        attempts.append(
+            {
+                "org_id": row["org_id"],
+                "delivery_pk": int(row["id"]),
+                "attempt": values["attempts"],
+                "started_at": result.started_at,
+                "status_code": result.status_code,
+                "latency_ms": result.latency_ms,
+                "response_excerpt": result.excerpt,
+                "error": result.error,
+                "outcome": result.outcome,
+            }
+        )
+    outbox_repo.complete_many(session, token, outcomes)
+    outbox_repo.insert_attempts(session, attempts)
+    keys = list(dict.fromkeys((row["org_id"], row["webhook_id"]) for row, _ in kept))
+    counts = outbox_repo.failure_counts(session, keys)
+    start = dict(counts)
+    for row, result in kept:
+        key = (row["org_id"], row["webhook_id"])
+        if result.outcome == "success":
+            counts[key] = 0
+            continue
+        counts[key] += 1
+        failures = counts[key]
+        if result.outcome == "gone":
+            _disable(session, row, "the receiver answered 410 Gone", failures, result)
+        elif failures >= disable_after:
+            _disable(session, row, f"{failures} consecutive failed attempts", failures, result)
+    for (org_id, webhook_id), value in counts.items():
+        if value != start[(org_id, webhook_id)]:
+            outbox_repo.set_failures(session, org_id, webhook_id, value)
+    return [int(row["id"]) in held for row, _ in batch]
+
+
+def record(
+    session: Session,
+    row: dict[str, Any],
+    token: str,
+    result: AttemptResult,
+    *,
+    now: datetime,
+    disable_after: int,
+    rng: random.Random,
+) -> bool:
+    """Store one attempt's outcome; False when the claim was lost to another worker meanwhile."""
+    done = record_batch(
+        session, [(row, result)], token, now=now, disable_after=disable_after, rng=rng
     )
-    if success:
-        outbox_repo.reset_failures(session, row["org_id"], row["webhook_id"])
-        return True
-    failures = outbox_repo.add_failure(session, row["org_id"], row["webhook_id"])
-    if result.outcome == "gone":
-        _disable(session, row, "the receiver answered 410 Gone", failures, result)
-    elif failures >= disable_after:
-        _disable(session, row, f"{failures} consecutive failed attempts", failures, result)
-    return True
+    return done[0]

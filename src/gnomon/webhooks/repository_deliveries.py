@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from gnomon.store.tables_webhooks import webhook_attempts, webhook_deliveries, webhooks
@@ -114,47 +114,68 @@ def claim_due(
     return [row_dict(r) for r in rows]
 
 
-def complete(session: Session, org_id: str, pk: int, token: str, values: Mapping[str, Any]) -> bool:
-    """Record an attempt's outcome on the delivery, if this worker still holds the claim."""
-    result = session.execute(
-        update(_d)
-        .where(
-            _d.c.org_id == org_id,
-            _d.c.id == pk,
-            _d.c.locked_by == token,
-            _d.c.status == "delivering",
-        )
-        .values(**values)
+def still_held(session: Session, pks: Sequence[int], token: str) -> set[int]:
+    """Which of ``pks`` this worker still holds; locked on PostgreSQL until the transaction
+    ends, so that the outcomes written next cannot race a worker that takes them over."""
+    if not pks:
+        return set()
+    stmt = select(_d.c.id).where(
+        _d.c.id.in_(list(pks)), _d.c.locked_by == token, _d.c.status == "delivering"
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    return {int(pk) for pk in session.execute(stmt.with_for_update()).scalars()}
 
 
-def insert_attempt(session: Session, values: Mapping[str, Any]) -> None:
-    session.execute(insert(webhook_attempts).values(**values))
+def complete_many(session: Session, token: str, outcomes: Sequence[Mapping[str, Any]]) -> None:
+    """``complete`` for many deliveries in one executemany per set of columns written.
+
+    Each mapping has ``org_id``, ``pk`` and the column values; the claim-token condition stays,
+    so a row lost to another worker is left alone exactly as ``complete`` would.
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for o in outcomes:
+        columns = tuple(sorted(k for k in o if k not in ("org_id", "pk")))
+        params = {f"v_{k}": o[k] for k in columns}
+        params.update(b_org_id=o["org_id"], b_pk=o["pk"], b_token=token)
+        groups.setdefault(columns, []).append(params)
+    for columns, params_list in groups.items():
+        stmt = (
+            update(_d)
+            .where(
+                _d.c.org_id == bindparam("b_org_id"),
+                _d.c.id == bindparam("b_pk"),
+                _d.c.locked_by == bindparam("b_token"),
+                _d.c.status == "delivering",
+            )
+            .values({k: bindparam(f"v_{k}") for k in columns})
+        )
+        session.execute(stmt, params_list)
 
 
-def reset_failures(session: Session, org_id: str, webhook_id: str) -> None:
+def insert_attempts(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(webhook_attempts), [dict(r) for r in rows])
+
+
+def failure_counts(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """``consecutive_failures`` of each (org_id, webhook_id), locked on PostgreSQL so that the
+    absolute value written back by ``set_failures`` cannot lose another worker's update."""
+    out: dict[tuple[str, str], int] = {}
+    for org_id, webhook_id in keys:
+        value = session.execute(
+            select(webhooks.c.consecutive_failures)
+            .where(webhooks.c.org_id == org_id, webhooks.c.id == webhook_id)
+            .with_for_update()
+        ).scalar()
+        out[(org_id, webhook_id)] = int(value or 0)
+    return out
+
+
+def set_failures(session: Session, org_id: str, webhook_id: str, value: int) -> None:
     session.execute(
         update(webhooks)
-        .where(
-            webhooks.c.org_id == org_id,
-            webhooks.c.id == webhook_id,
-            webhooks.c.consecutive_failures != 0,
-        )
-        .values(consecutive_failures=0)
+        .where(webhooks.c.org_id == org_id, webhooks.c.id == webhook_id)
+        .values(consecutive_failures=value)
     )
-
-
-def add_failure(session: Session, org_id: str, webhook_id: str) -> int:
-    """Count one more failed attempt in a row; returns the new count."""
-    cond = (webhooks.c.org_id == org_id, webhooks.c.id == webhook_id)
-    session.execute(
-        update(webhooks)
-        .where(*cond)
-        .values(consecutive_failures=webhooks.c.consecutive_failures + 1)
-    )
-    value = session.execute(select(webhooks.c.consecutive_failures).where(*cond)).scalar()
-    return int(value or 0)
 
 
 def disable(session: Session, org_id: str, webhook_id: str, reason: str, now: datetime) -> bool:

@@ -102,17 +102,14 @@ class WebhookWorker:
             return 0
         results = list(self.pool.map(self._send, rows))
         with self.store.transaction(write=True) as session:
-            done = utcnow()
-            for row, result in zip(rows, results, strict=True):
-                delivery.record(
-                    session,
-                    row,
-                    token,
-                    result,
-                    now=done,
-                    disable_after=self.settings.webhook_disable_after_failures,
-                    rng=self.rng,
-                )
+            delivery.record_batch(
+                session,
+                list(zip(rows, results, strict=True)),
+                token,
+                now=utcnow(),
+                disable_after=self.settings.webhook_disable_after_failures,
+                rng=self.rng,
+            )
         return len(rows)
 
     def run_until_idle(self, *, max_batches: int = 10_000) -> int:
