@@ -53,11 +53,11 @@ def files_of(session: Session, org_id: str, m: LoadedModel) -> dict[str, str]:
 
 
 def _semantic(session: Session, runtime: Runtime, row: dict[str, Any]) -> SemanticModel:
-    cached = runtime.models.get(row["id"], row["version"])
+    cached = runtime.models.get((row["id"], row["version"]))
     if cached is None:
         # Stored versions were validated when written; loading skips the rules.
         cached = load_files(repo.get_files(session, row["org_id"], row["id"]), check=False)
-        runtime.models.put(row["id"], row["version"], cached)
+        runtime.models.put((row["id"], row["version"]), cached)
     return cached
 
 

@@ -9,8 +9,6 @@ caller gets the complete list in a single :class:`~gnomon.errors.Invalid`.
 from __future__ import annotations
 
 import difflib
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -27,6 +25,7 @@ from gnomon.semantic.model import (
     Topic,
     View,
 )
+from gnomon.util import LruCache
 
 _SUFFIXES = (".yaml", ".yml")
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -262,37 +261,10 @@ def _finish(
 _PartT = TypeVar("_PartT", bound=BaseModel)
 
 
-class _PartCache:
-    """Views and topics already built from a file's exact text, with that file's issues and
-    line numbers.
-
-    Editing one view of a large model re-parses that file only: the others are unchanged text,
-    and the objects built from them are frozen, so the same ones serve the new model.
-    """
-
-    def __init__(self, max_entries: int = 8192) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], tuple[Any, tuple[Issue, ...], dict[str, Loc]]]
-        self._entries = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_entries
-
-    def get(self, key: tuple[Any, ...]) -> tuple[Any, tuple[Issue, ...], dict[str, Loc]] | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(
-        self, key: tuple[Any, ...], value: tuple[Any, tuple[Issue, ...], dict[str, Loc]]
-    ) -> None:
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-
-_PARTS = _PartCache()
+# Views and topics already built from a file's exact text, with that file's issues and line
+# numbers. Editing one view of a large model re-parses that file only: the others are unchanged
+# text, and the objects built from them are frozen, so the same ones serve the new model.
+_PARTS: LruCache[tuple[Any, ...], tuple[Any, tuple[Issue, ...], dict[str, Loc]]] = LruCache(8192)
 
 
 def _load_part(
