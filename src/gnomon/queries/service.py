@@ -181,9 +181,14 @@ class _Run:
             "connection": self.connection_name,
         }
 
-    def error_event(self, exc: GnomonError) -> events.Event:
-        data = QueryErrorData(error_type=_error_type(exc), message=exc.message, **self.common())
-        return events.Event("query.error", "query", self.sql_hash, data.model_dump(mode="json"))
+    def record_failure(self, exc: GnomonError, record: Recorder) -> None:
+        """The history row and the ``query.error`` event of a failed run."""
+        error_type = _error_type(exc)
+        data = QueryErrorData(error_type=error_type, message=exc.message, **self.common())
+        event = events.Event("query.error", "query", self.sql_hash, data.model_dump(mode="json"))
+        record(
+            self.history(status="error", rows=0, cache_hit=False, error_type=error_type), [event]
+        )
 
 
 def run(
@@ -200,8 +205,7 @@ def run(
     try:
         outcome = _run(session, principal, runtime, body, state, arrow=arrow)
     except GnomonError as exc:
-        entry = state.history(status="error", rows=0, cache_hit=False, error_type=_error_type(exc))
-        record(entry, [state.error_event(exc)])
+        state.record_failure(exc, record)
         raise
     entry = state.history(
         status="ok", rows=len(outcome.rows), cache_hit=outcome.cache_hit, error_type=None
@@ -392,8 +396,7 @@ def run_sql(
             return QueryOutcome(sql=body.sql, topic="", fields=[], name=body.name, arrow=stream)
         result = engine.execute(body.sql, max_rows=body.limit)
     except GnomonError as exc:
-        entry = state.history(status="error", rows=0, cache_hit=False, error_type=_error_type(exc))
-        record(entry, [state.error_event(exc)])
+        state.record_failure(exc, record)
         raise
     names = [c.name for c in result.columns]
     state.fields = names
