@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import PreparedSelect
 from gnomon.store.tables import api_keys, organizations, users
 from gnomon.util import as_utc
 
@@ -28,25 +29,28 @@ def insert_key(session: Session, values: Mapping[str, Any]) -> None:
     session.execute(insert(api_keys).values(**values))
 
 
-def find_for_authentication(session: Session, key_id: str) -> dict[str, Any] | None:
+_AUTHENTICATION = PreparedSelect(
+    select(
+        api_keys,
+        organizations.c.deleted_at.label("org_deleted_at"),
+        users.c.active.label("user_active"),
+        users.c.org_role.label("user_org_role"),
+        users.c.email.label("user_email"),
+    )
+    .join(organizations, organizations.c.id == api_keys.c.org_id)
+    .outerjoin(users, users.c.id == api_keys.c.user_id)
+    .where(api_keys.c.key_id == bindparam("key_id"))
+)
+
+
+def find_for_authentication(engine: Engine, key_id: str) -> dict[str, Any] | None:
     """The one lookup made before the caller's organization is known: by the key's public id.
 
     Returns the key with its organization's and user's state, so that deleted organizations and
-    deactivated users stop working on their next request.
+    deactivated users stop working on their next request. Every request makes it, so it runs
+    as a prepared statement outside any session (one autocommit read).
     """
-    stmt = (
-        select(
-            api_keys,
-            organizations.c.deleted_at.label("org_deleted_at"),
-            users.c.active.label("user_active"),
-            users.c.org_role.label("user_org_role"),
-            users.c.email.label("user_email"),
-        )
-        .join(organizations, organizations.c.id == api_keys.c.org_id)
-        .outerjoin(users, users.c.id == api_keys.c.user_id)
-        .where(api_keys.c.key_id == key_id)
-    )
-    row = session.execute(stmt).mappings().one_or_none()
+    row = _AUTHENTICATION.one_or_none(engine, {"key_id": key_id})
     return _row(row) if row is not None else None
 
 

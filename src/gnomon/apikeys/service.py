@@ -7,6 +7,7 @@ import hmac
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gnomon import crypto, events, policy
@@ -259,14 +260,14 @@ def revoke(session: Session, principal: Principal, key_db_id: str) -> None:
 
 
 def authenticate(
-    session: Session, secret: str, meta: RequestMeta, *, touch_resolution_s: int
+    engine: Engine, secret: str, meta: RequestMeta, *, touch_resolution_s: int
 ) -> tuple[Principal, bool]:
     """Resolve a presented secret to a principal.
 
     Returns the principal and whether ``last_used_at`` is due for an update (done by the
     caller in a separate write, so that authentication itself stays a read).
     """
-    row = repo.find_for_authentication(session, lookup_id(secret))
+    row = repo.find_for_authentication(engine, lookup_id(secret))
     if row is None or not hmac.compare_digest(row["secret_hash"], crypto.hash_api_key(secret)):
         raise Unauthenticated("invalid API key")
     now = utcnow()

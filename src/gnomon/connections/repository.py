@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import PreparedSelect
 from gnomon.store.tables_semantic import connections as t
 from gnomon.store.tables_semantic import models
 from gnomon.util import as_utc
@@ -35,12 +36,14 @@ def get(session: Session, org_id: str, connection_id: str) -> dict[str, Any] | N
     return _row(row) if row is not None else None
 
 
+# Every query looks its connection up by name: a prepared statement (gnomon.store.prepared).
+_BY_NAME = PreparedSelect(
+    select(t).where(t.c.org_id == bindparam("org_id"), t.c.name == bindparam("name"))
+)
+
+
 def get_by_name(session: Session, org_id: str, name: str) -> dict[str, Any] | None:
-    row = (
-        session.execute(select(t).where(t.c.org_id == org_id, t.c.name == name))
-        .mappings()
-        .one_or_none()
-    )
+    row = _BY_NAME.one_or_none(session, {"org_id": org_id, "name": name})
     return _row(row) if row is not None else None
 
 

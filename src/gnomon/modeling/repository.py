@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import PreparedSelect
 from gnomon.store.tables_semantic import connections, model_versions, models
 from gnomon.util import as_utc
 
@@ -29,6 +30,26 @@ _WITH_CONNECTION = select(
 ).join(connections, connections.c.id == models.c.connection_id)
 
 
+# Every query and tile looks its model up: prepared statements (see gnomon.store.prepared).
+_BY_ID = PreparedSelect(
+    _WITH_CONNECTION.where(
+        models.c.org_id == bindparam("org_id"), models.c.id == bindparam("model_id")
+    )
+)
+_DEFAULT = PreparedSelect(
+    _WITH_CONNECTION.where(
+        models.c.org_id == bindparam("org_id"), models.c.is_default.is_(True)
+    ).limit(1)
+)
+_FOR_CONNECTION = PreparedSelect(
+    _WITH_CONNECTION.where(
+        models.c.org_id == bindparam("org_id"), connections.c.name == bindparam("connection")
+    )
+    .order_by(models.c.is_default.desc(), models.c.created_at)
+    .limit(1)
+)
+
+
 def insert_model(session: Session, values: Mapping[str, Any]) -> None:
     session.execute(insert(models).values(**values))
 
@@ -38,11 +59,7 @@ def insert_version(session: Session, values: Mapping[str, Any]) -> None:
 
 
 def get(session: Session, org_id: str, model_id: str) -> dict[str, Any] | None:
-    row = (
-        session.execute(_WITH_CONNECTION.where(models.c.org_id == org_id, models.c.id == model_id))
-        .mappings()
-        .one_or_none()
-    )
+    row = _BY_ID.one_or_none(session, {"org_id": org_id, "model_id": model_id})
     return _row(row) if row is not None else None
 
 
@@ -54,28 +71,14 @@ def get_files(session: Session, org_id: str, model_id: str) -> dict[str, str]:
 
 
 def get_default(session: Session, org_id: str) -> dict[str, Any] | None:
-    row = (
-        session.execute(
-            _WITH_CONNECTION.where(models.c.org_id == org_id, models.c.is_default.is_(True))
-        )
-        .mappings()
-        .first()
-    )
+    row = _DEFAULT.one_or_none(session, {"org_id": org_id})
     return _row(row) if row is not None else None
 
 
 def get_for_connection(
     session: Session, org_id: str, connection_name: str
 ) -> dict[str, Any] | None:
-    row = (
-        session.execute(
-            _WITH_CONNECTION.where(
-                models.c.org_id == org_id, connections.c.name == connection_name
-            ).order_by(models.c.is_default.desc(), models.c.created_at)
-        )
-        .mappings()
-        .first()
-    )
+    row = _FOR_CONNECTION.one_or_none(session, {"org_id": org_id, "connection": connection_name})
     return _row(row) if row is not None else None
 
 

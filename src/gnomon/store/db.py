@@ -1,13 +1,20 @@
 """Engine and session handling for the metadata store.
 
-SQLite is the embedded default. Two things make it safe under concurrent writers:
-WAL (readers never block the writer) and ``BEGIN IMMEDIATE`` for sessions that will write, so
-that a transaction takes the write lock up front and waits for it (``busy_timeout``) instead of
-failing with "database is locked" when it tries to upgrade a read lock half-way through.
+SQLite is the embedded default. Three things make it safe and quick under concurrent writers:
+WAL (readers never block the writer); ``BEGIN IMMEDIATE`` for sessions that will write, so
+that a transaction takes the write lock up front and waits for it instead of failing with
+"database is locked" when it tries to upgrade a read lock half-way through; and a process-wide
+writer lock taken before ``BEGIN IMMEDIATE``. Without the last, threads of one process queue
+on SQLite's busy handler, which polls by sleeping 1, 2, 5, 10 … 100 ms: under a few concurrent
+writers most of a request's time went to those sleeps. The in-process lock hands the database
+over as soon as the previous writer commits; ``busy_timeout`` still arbitrates between
+processes (a CLI beside the server, several server workers).
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,12 +22,23 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_HOLDS_WRITE_LOCK = "gnomon_holds_write_lock"
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def writer_lock(engine: Engine) -> threading.Lock | None:
+    """The in-process writer lock of a SQLite engine (None for other databases)."""
+    return _WRITER_LOCKS.get(engine)
 
 
 def _install_sqlite_pragmas(engine: Engine) -> None:
+    writer = _WRITER_LOCKS.setdefault(engine, threading.Lock())
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us emit BEGIN ourselves (pysqlite's implicit BEGIN is always DEFERRED).
@@ -35,18 +53,65 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # On the DB-API connection: through exec_driver_sql, BEGIN cost as much as a query.
+        dbapi_connection = conn.connection.dbapi_connection
+        if mode != "IMMEDIATE":
+            dbapi_connection.execute(f"BEGIN {mode}")
+            return
+        # A plain Lock, not an RLock: FastAPI may end a session in another worker thread.
+        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+        conn.info[_HOLDS_WRITE_LOCK] = True
+
+    # SQLAlchemy fires these before it commits or rolls back on the DB-API connection. Ending
+    # the transaction here first (the driver's own call after us is then a no-op) keeps the
+    # lock until the database lock is really gone, so the next writer never meets a busy
+    # database and never sleeps in the busy handler.
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_WRITE_LOCK, False):
+            try:
+                conn.connection.dbapi_connection.commit()
+            except BaseException:
+                # The rollback SQLAlchemy now runs releases the lock.
+                conn.info[_HOLDS_WRITE_LOCK] = True
+                raise
+            writer.release()
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_WRITE_LOCK, False):
+            try:
+                conn.connection.dbapi_connection.rollback()
+            finally:
+                writer.release()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create the store engine with the dialect-specific settings gnomon relies on."""
+def make_engine(url: str, *, echo: bool = False, per_thread: bool = False) -> Engine:
+    """Create the store engine with the dialect-specific settings gnomon relies on.
+
+    ``per_thread`` (SQLite): one connection per thread, outside the shared pool.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if per_thread:
+        kwargs["poolclass"] = SingletonThreadPool
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {
             "check_same_thread": False,
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
         }
+        if not per_thread:
+            # Threads waiting for the writer lock each hold a connection; the pool is larger
+            # than the threads that can wait (the 40 of the request thread pool and the
+            # background workers), so the lock holder never waits for a connection as well.
+            kwargs["pool_size"] = 10
+            kwargs["max_overflow"] = 60
         engine = create_engine(url, **kwargs)
         _install_sqlite_pragmas(engine)
         return engine
@@ -66,17 +131,32 @@ class Store:
     engine: Engine
     read_sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
+    # SQLite files only: reads done on the event loop thread (key lookups, cached query
+    # answers) use a connection of their own. Taken from the shared pool, such a read could wait
+    # for a connection held by a worker thread that itself waits for the event loop.
+    loop_engine: Engine | None = None
+    loop_sessions: sessionmaker[Session] | None = None
 
     @classmethod
     def from_url(cls, url: str) -> Store:
         engine = make_engine(url)
         read = sessionmaker(bind=engine, expire_on_commit=False)
+        loop_engine = loop_sessions = None
         if engine.dialect.name == "sqlite":
             write_bind = engine.execution_options(sqlite_begin="IMMEDIATE")
             write = sessionmaker(bind=write_bind, expire_on_commit=False)
+            if make_url(url).database not in (None, "", ":memory:"):
+                loop_engine = make_engine(url, per_thread=True)
+                loop_sessions = sessionmaker(bind=loop_engine, expire_on_commit=False)
         else:
             write = read
-        return cls(engine=engine, read_sessions=read, write_sessions=write)
+        return cls(
+            engine=engine,
+            read_sessions=read,
+            write_sessions=write,
+            loop_engine=loop_engine,
+            loop_sessions=loop_sessions,
+        )
 
     @property
     def dialect(self) -> str:
@@ -98,3 +178,5 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.loop_engine is not None:
+            self.loop_engine.dispose()
