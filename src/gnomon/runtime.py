@@ -44,6 +44,9 @@ class Runtime:
     cache: QueryCache = field(default_factory=MemoryCache)
     models: LruCache[tuple[str, int], SemanticModel] = field(default_factory=_model_cache)
     compiled: LruCache[str, CompiledQuery] = field(default_factory=_compiled_cache)
+    # True when the reads a cached query answer needs are all local (the embedded SQLite store
+    # and the in-process result cache): cheaper to do on the event loop than in a worker thread.
+    local_reads: bool = False
 
     @classmethod
     def create(cls, settings: Settings, metrics: Metrics, store: Store) -> Runtime:
@@ -54,6 +57,7 @@ class Runtime:
             secrets=load_secret_box(settings),
             history=HistoryWriter(store),
             cache=cache,
+            local_reads=store.loop_sessions is not None and isinstance(cache, MemoryCache),
         )
 
     def close(self) -> None:

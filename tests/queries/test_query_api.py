@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 
 import pyarrow.ipc
+import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import ADMIN_TOKEN, Org
 from tests.queries.conftest import run
+
+from gnomon.queries import service
+from gnomon.util import LruCache
 
 REVENUE = {
     "topic": "revenue_analytics",
@@ -29,6 +33,65 @@ def test_cache_hit_refresh_bypass_and_connection_refresh(qclient: TestClient, qo
     refreshed = qclient.post(f"/api/v1/connections/{conn['id']}/refresh", headers=qorg.headers)
     assert refreshed.json()["data"]["version"] == conn["version"] + 1
     assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is False
+
+
+def _count_cached_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, for each call of the event-loop path, whether it answered."""
+    answered: list[bool] = []
+    real = service.cached_answer
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        outcome = real(*args, **kwargs)
+        answered.append(outcome is not None)
+        return outcome
+
+    monkeypatch.setattr(service, "cached_answer", counting)
+    return answered
+
+
+@pytest.mark.parametrize("local_reads", [True, False])
+def test_cache_hits_on_and_off_the_event_loop_agree(
+    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch, local_reads: bool
+) -> None:
+    """With local reads a repeated query is answered on the event loop; without (Redis cache,
+    PostgreSQL store) in a worker thread. Same answer, same history either way."""
+    qclient.app.state.runtime.local_reads = local_reads  # type: ignore[attr-defined]
+    answered = _count_cached_answers(monkeypatch)
+    first = run(qclient, qorg, {**REVENUE, "name": "loop"}).json()
+    second = run(qclient, qorg, {**REVENUE, "name": "loop"}).json()
+    assert first["meta"]["cache_hit"] is False
+    assert second["meta"]["cache_hit"] is True
+    assert second["data"] == first["data"]
+    assert {k: v for k, v in second["meta"].items() if k not in ("cache_hit", "duration_ms")} == {
+        k: v for k, v in first["meta"].items() if k not in ("cache_hit", "duration_ms")
+    }
+    assert answered == ([False, True] if local_reads else [])
+    history = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
+    mine = [h for h in history if h["name"] == "loop"]
+    assert sorted(h["cache_hit"] for h in mine) == [False, True]
+    assert all(h["status"] == "ok" for h in mine)
+
+
+def test_event_loop_path_defers_to_the_full_path(
+    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model version not in memory, a bad query or a cache miss is not answered on the event
+    loop; the full path then answers (or reports the error) as before."""
+    answered = _count_cached_answers(monkeypatch)
+    run(qclient, qorg, REVENUE)
+    qclient.app.state.runtime.models = LruCache(16)  # type: ignore[attr-defined]
+    evicted = run(qclient, qorg, REVENUE).json()
+    assert evicted["meta"]["cache_hit"] is True  # answered by the full path, from the cache
+    bad = run(qclient, qorg, {**REVENUE, "measures": ["no_such_measure"]})
+    assert bad.status_code == 422
+    assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is True
+    assert answered == [False, False, False, True]
+    errors = [
+        h
+        for h in qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
+        if h["status"] == "error"
+    ]
+    assert len(errors) == 1  # the bad query is recorded once, by the full path
 
 
 def test_model_change_invalidates_cache(qclient: TestClient, qorg: Org) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -52,16 +52,33 @@ def files_of(session: Session, org_id: str, m: LoadedModel) -> dict[str, str]:
     return repo.get_files(session, org_id, m.id)
 
 
-def _semantic(session: Session, runtime: Runtime, row: dict[str, Any]) -> SemanticModel:
+def _semantic(
+    session: Session, runtime: Runtime, row: dict[str, Any], *, memory_only: bool = False
+) -> SemanticModel | None:
     cached = runtime.models.get((row["id"], row["version"]))
-    if cached is None:
+    if cached is None and not memory_only:
         # Stored versions were validated when written; loading skips the rules.
         cached = load_files(repo.get_files(session, row["org_id"], row["id"]), check=False)
         runtime.models.put((row["id"], row["version"]), cached)
     return cached
 
 
-def _loaded(session: Session, runtime: Runtime, row: dict[str, Any]) -> LoadedModel:
+@overload
+def _loaded(session: Session, runtime: Runtime, row: dict[str, Any]) -> LoadedModel: ...
+
+
+@overload
+def _loaded(
+    session: Session, runtime: Runtime, row: dict[str, Any], *, memory_only: bool
+) -> LoadedModel | None: ...
+
+
+def _loaded(
+    session: Session, runtime: Runtime, row: dict[str, Any], *, memory_only: bool = False
+) -> LoadedModel | None:
+    semantic = _semantic(session, runtime, row, memory_only=memory_only)
+    if semantic is None:
+        return None
     return LoadedModel(
         id=row["id"],
         name=row["name"],
@@ -70,9 +87,32 @@ def _loaded(session: Session, runtime: Runtime, row: dict[str, Any]) -> LoadedMo
         connection_name=row["connection_name"],
         dialect=row["dialect"],
         is_default=bool(row["is_default"]),
-        semantic=_semantic(session, runtime, row),
+        semantic=semantic,
         updated_at=row["updated_at"],
     )
+
+
+@overload
+def load_model(
+    session: Session,
+    runtime: Runtime,
+    org_id: str,
+    *,
+    model_id: str | None = None,
+    connection: str | None = None,
+) -> LoadedModel: ...
+
+
+@overload
+def load_model(
+    session: Session,
+    runtime: Runtime,
+    org_id: str,
+    *,
+    model_id: str | None = None,
+    connection: str | None = None,
+    memory_only: bool,
+) -> LoadedModel | None: ...
 
 
 def load_model(
@@ -82,8 +122,12 @@ def load_model(
     *,
     model_id: str | None = None,
     connection: str | None = None,
-) -> LoadedModel:
-    """The model a query or a tile runs against: by id, by connection name, else the default."""
+    memory_only: bool = False,
+) -> LoadedModel | None:
+    """The model a query or a tile runs against: by id, by connection name, else the default.
+
+    With ``memory_only``, None when that model version is not loaded in memory yet (loading
+    parses its files)."""
     if model_id is not None:
         row = repo.get(session, org_id, model_id)
         missing = f"model {model_id} not found"
@@ -95,7 +139,7 @@ def load_model(
         missing = "the organization has no default model yet; create one with POST /api/v1/models"
     if row is None:
         raise NotFound(missing)
-    return _loaded(session, runtime, row)
+    return _loaded(session, runtime, row, memory_only=memory_only)
 
 
 def to_schema(m: LoadedModel, files: Mapping[str, str]) -> Model:

@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession
+from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession, get_store
 from gnomon.api.envelope import Many, many
 from gnomon.api.errors import common_responses
 from gnomon.engine import iter_arrow_ipc, iter_csv
@@ -51,7 +52,7 @@ def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
 
 
 @router.post("/run", name="queries_run", response_model=QueryResult, responses=RESULT_CONTENT)
-def run_query(
+async def run_query(
     body: QueryRun,
     request: Request,
     session: ReadSession,
@@ -61,8 +62,18 @@ def run_query(
     """Run a topic query (the seed's body as written). ``Accept: text/csv`` or
     ``application/vnd.apache.arrow.stream`` for other formats."""
     arrow = ARROW in request.headers.get("accept", "") and not body.plan_only
-    outcome = service.run(
-        session, principal, runtime, body, record=_recorder(request, principal), arrow=arrow
+    record = _recorder(request, principal)
+    # A repeated query is answered from memory on the event loop when every read it needs is
+    # local: the hop to a worker thread would cost more than the answer. Everything else (and
+    # any doubt) runs the full path in the thread pool.
+    loop_sessions = get_store(request).loop_sessions
+    if runtime.local_reads and loop_sessions is not None and not arrow:
+        with loop_sessions() as loop_session:
+            outcome = service.cached_answer(loop_session, principal, runtime, body, record=record)
+        if outcome is not None:
+            return _respond(request, outcome)
+    outcome = await run_in_threadpool(
+        service.run, session, principal, runtime, body, record=record, arrow=arrow
     )
     return _respond(request, outcome)
 

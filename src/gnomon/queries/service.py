@@ -228,25 +228,47 @@ def run(
     return outcome
 
 
-def _run(
+@dataclass
+class _Prepared:
+    """A topic query up to the warehouse: its model, connection, SQL and cache key."""
+
+    loaded: modeling.LoadedModel
+    conn: dict[str, Any]
+    compiled: CompiledQuery
+    access: AccessContext
+    outcome: QueryOutcome
+
+    def cache_key(self) -> str:
+        return cache_key(
+            sql=self.compiled.sql,
+            connection_id=self.conn["id"],
+            connection_version=str(self.conn["version"]),
+            access_fingerprint=_fingerprint(self.access),
+        )
+
+
+def _prepare(
     session: Session,
     principal: Principal,
     runtime: Runtime,
     body: QueryRun,
     state: _Run,
     *,
-    arrow: bool,
-) -> QueryOutcome:
-    if body.topic in SYSTEM_TOPICS:
-        # Before this session reads anything (its snapshot starts at the first read), so the
-        # caller's own recent queries are in what it reads.
-        runtime.history.flush()
+    memory_only: bool = False,
+) -> _Prepared | None:
+    """Access, model, connection and role checks, compile. With ``memory_only``, None instead
+    of loading a model version that is not in memory yet."""
     access, state.user = _access_for(session, principal, body.user_id)
-    if body.topic in SYSTEM_TOPICS:
-        return _run_system(session, principal, body, state)
     loaded = modeling.load_model(
-        session, runtime, principal.org_id, model_id=body.model_id, connection=body.connection
+        session,
+        runtime,
+        principal.org_id,
+        model_id=body.model_id,
+        connection=body.connection,
+        memory_only=memory_only,
     )
+    if loaded is None:
+        return None
     state.model_id = loaded.id
     conn = connections.get_row_by_name(session, principal, loaded.connection_name)
     connections.require_role(session, principal, conn, "query")
@@ -262,6 +284,65 @@ def _run(
         name=body.name,
         model_id=loaded.id,
     )
+    return _Prepared(loaded, conn, compiled, access, outcome)
+
+
+def cached_answer(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    body: QueryRun,
+    *,
+    record: Recorder,
+) -> QueryOutcome | None:
+    """The answer from the result cache, or None.
+
+    Touches nothing but memory and a few prepared reads of the store, so that a caller on an
+    event loop can answer a repeated query without a hop to a worker thread. None whenever the
+    full path is needed: not cached, the model version not in memory yet, or any error (the
+    caller then calls :func:`run`, which does the work again and reports the error properly).
+    """
+    if body.plan_only or body.cache != "normal" or body.topic in SYSTEM_TOPICS:
+        return None
+    state = _Run(principal, body.name, body.topic, None)
+    try:
+        prepared = _prepare(session, principal, runtime, body, state, memory_only=True)
+    except GnomonError:
+        return None
+    if prepared is None:
+        return None
+    hit = runtime.cache.get(prepared.cache_key())
+    if hit is None:
+        return None
+    outcome = prepared.outcome
+    _fill(outcome, prepared.compiled, hit, cache_hit=True)
+    record(state.history(status="ok", rows=len(outcome.rows), cache_hit=True, error_type=None), [])
+    return outcome
+
+
+def _run(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    body: QueryRun,
+    state: _Run,
+    *,
+    arrow: bool,
+) -> QueryOutcome:
+    if body.topic in SYSTEM_TOPICS:
+        # Before this session reads anything (its snapshot starts at the first read), so the
+        # caller's own recent queries are in what it reads.
+        runtime.history.flush()
+        _access, state.user = _access_for(session, principal, body.user_id)
+        return _run_system(session, principal, body, state)
+    prepared = _prepare(session, principal, runtime, body, state)
+    assert prepared is not None  # only memory_only=True gives up
+    loaded, conn, compiled, outcome = (
+        prepared.loaded,
+        prepared.conn,
+        prepared.compiled,
+        prepared.outcome,
+    )
     if body.plan_only:
         outcome.plan = compiled.plan.describe()
         return outcome
@@ -269,12 +350,7 @@ def _run(
     if arrow:
         outcome.arrow = engine.stream_arrow(compiled.sql)
         return outcome
-    key = cache_key(
-        sql=compiled.sql,
-        connection_id=conn["id"],
-        connection_version=str(conn["version"]),
-        access_fingerprint=_fingerprint(access),
-    )
+    key = prepared.cache_key()
     if body.cache == "normal":
         hit = runtime.cache.get(key)
         if hit is not None:
