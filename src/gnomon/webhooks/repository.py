@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import PreparedSelect
 from gnomon.store.tables_webhooks import (
     webhook_attempts,
     webhook_deliveries,
@@ -104,22 +105,25 @@ def delete_webhook(session: Session, org_id: str, webhook_id: str) -> None:
     )
 
 
+# Every event looks the subscriptions up, every query execution the settings: prepared reads
+# (gnomon.store.prepared).
+_ENABLED = PreparedSelect(
+    select(webhooks.c.id, webhooks.c.events, webhooks.c.filters)
+    .where(webhooks.c.org_id == bindparam("org_id"), webhooks.c.enabled.is_(True))
+    .order_by(webhooks.c.created_at, webhooks.c.id)
+)
+_SETTINGS = PreparedSelect(
+    select(webhook_settings).where(webhook_settings.c.org_id == bindparam("org_id"))
+)
+
+
 def enabled_subscriptions(session: Session, org_id: str) -> list[dict[str, Any]]:
     """What the outbox needs to fan an event out: id, event patterns and filters."""
-    rows = session.execute(
-        select(webhooks.c.id, webhooks.c.events, webhooks.c.filters)
-        .where(webhooks.c.org_id == org_id, webhooks.c.enabled.is_(True))
-        .order_by(webhooks.c.created_at, webhooks.c.id)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return _ENABLED.all(session, {"org_id": org_id})
 
 
 def get_settings(session: Session, org_id: str) -> dict[str, Any] | None:
-    row = (
-        session.execute(select(webhook_settings).where(webhook_settings.c.org_id == org_id))
-        .mappings()
-        .one_or_none()
-    )
+    row = _SETTINGS.one_or_none(session, {"org_id": org_id})
     return row_dict(row) if row is not None else None
 
 
