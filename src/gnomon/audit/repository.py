@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from gnomon.audit.chain import GENESIS, link_hash
+from gnomon.audit.chain import GENESIS, HASHED_FIELDS, link_hash
 from gnomon.events import Event
 from gnomon.principal import Principal
+from gnomon.store.prepared import PreparedSelect, PreparedStatement
 from gnomon.store.tables import event_heads, events
 from gnomon.util import as_utc, utcnow
 
@@ -32,19 +33,32 @@ def init_chain(session: Session, org_id: str) -> None:
     session.execute(insert(event_heads).values(org_id=org_id, last_seq=0, last_hash=GENESIS))
 
 
+# Every change appends one record: prepared statements (gnomon.store.prepared).
+# Row lock on PostgreSQL; on SQLite the write transaction already holds the database lock.
+_HEAD_FOR_UPDATE = PreparedSelect(
+    select(event_heads.c.last_seq, event_heads.c.last_hash)
+    .where(event_heads.c.org_id == bindparam("org_id"))
+    .with_for_update()
+)
+_INSERT = PreparedStatement.insert(events, [*HASHED_FIELDS, "prev_hash", "hash"])
+_ADVANCE_HEAD = PreparedStatement(
+    update(event_heads)
+    .where(event_heads.c.org_id == bindparam("org_id"))
+    .values(
+        last_seq=bindparam("new_seq", type_=event_heads.c.last_seq.type),
+        last_hash=bindparam("new_hash", type_=event_heads.c.last_hash.type),
+    )
+)
+
+
 def append_event(session: Session, principal: Principal, event: Event) -> str:
     org_id = principal.org_id
-    # Row lock on PostgreSQL; on SQLite the write transaction already holds the database lock.
-    head = session.execute(
-        select(event_heads.c.last_seq, event_heads.c.last_hash)
-        .where(event_heads.c.org_id == org_id)
-        .with_for_update()
-    ).one_or_none()
+    head = _HEAD_FOR_UPDATE.one_or_none(session, {"org_id": org_id})
     if head is None:
         init_chain(session, org_id)
         last_seq, last_hash = 0, GENESIS
     else:
-        last_seq, last_hash = head.last_seq, head.last_hash
+        last_seq, last_hash = head["last_seq"], head["last_hash"]
     record: dict[str, Any] = {
         "org_id": org_id,
         "seq": last_seq + 1,
@@ -65,11 +79,9 @@ def append_event(session: Session, principal: Principal, event: Event) -> str:
     }
     record["prev_hash"] = last_hash
     record["hash"] = link_hash(last_hash, record)
-    session.execute(insert(events).values(**record))
-    session.execute(
-        update(event_heads)
-        .where(event_heads.c.org_id == org_id)
-        .values(last_seq=record["seq"], last_hash=record["hash"])
+    _INSERT.execute(session, record)
+    _ADVANCE_HEAD.execute(
+        session, {"org_id": org_id, "new_seq": record["seq"], "new_hash": record["hash"]}
     )
     return str(record["event_id"])
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import insert_rows
 from gnomon.store.tables_identity import user_attribute_values, user_attributes
 from gnomon.util import as_utc
 
@@ -174,5 +175,4 @@ def set_values(
         for attribute_id, vals in values.items()
         if vals is not None
     ]
-    if rows:
-        session.execute(insert(user_attribute_values), rows)
+    insert_rows(session, user_attribute_values, rows)

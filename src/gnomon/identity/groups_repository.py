@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import insert_rows
 from gnomon.store.tables import users
 from gnomon.store.tables_identity import (
     connection_roles,
@@ -136,11 +137,11 @@ def set_user_groups(
                 group_members.c.org_id == org_id, group_members.c.user_id == user_id
             )
         )
-    if group_ids:
-        session.execute(
-            insert(group_members),
-            [{"org_id": org_id, "group_id": g, "user_id": user_id} for g in group_ids],
-        )
+    insert_rows(
+        session,
+        group_members,
+        [{"org_id": org_id, "group_id": g, "user_id": user_id} for g in group_ids],
+    )
 
 
 def members_of(

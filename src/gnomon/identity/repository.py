@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import PreparedSelect, insert_rows
 from gnomon.store.tables import users
 from gnomon.store.tables_identity import group_members
 from gnomon.util import as_utc
@@ -28,7 +29,7 @@ def _row(mapping: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def insert_user(session: Session, values: Mapping[str, Any]) -> None:
-    session.execute(insert(users).values(**values))
+    insert_rows(session, users, [values])
 
 
 def get_user(session: Session, org_id: str, user_id: str) -> dict[str, Any] | None:
@@ -62,31 +63,41 @@ def find_by_email(session: Session, org_id: str, email: str) -> dict[str, Any] |
     return _row(row) if row is not None else None
 
 
+# Every SCIM create looks the user name up, and every create checks email and user name:
+# prepared reads (gnomon.store.prepared), served by the index on (org_id, lower(user_name)).
+_BY_USER_NAME = PreparedSelect(
+    select(users)
+    .where(
+        users.c.org_id == bindparam("org_id"),
+        func.lower(users.c.user_name) == bindparam("user_name"),
+    )
+    .limit(1)
+)
+_TAKEN = PreparedSelect(
+    select(users.c.email, users.c.user_name).where(
+        users.c.org_id == bindparam("org_id"),
+        or_(
+            users.c.email == bindparam("email"),
+            func.lower(users.c.user_name) == bindparam("user_name"),
+        ),
+    )
+)
+
+
 def find_by_user_name(session: Session, org_id: str, user_name: str) -> dict[str, Any] | None:
     """SCIM's userName is case-insensitive (RFC 7643 §4.1.1)."""
-    row = (
-        session.execute(
-            select(users).where(
-                users.c.org_id == org_id, func.lower(users.c.user_name) == user_name.lower()
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = _BY_USER_NAME.one_or_none(session, {"org_id": org_id, "user_name": user_name.lower()})
     return _row(row) if row is not None else None
 
 
 def find_taken(session: Session, org_id: str, email: str, user_name: str) -> tuple[bool, bool]:
     """``(email taken, user name taken)`` in one statement (a create checks both)."""
-    rows = session.execute(
-        select(users.c.email, users.c.user_name).where(
-            users.c.org_id == org_id,
-            or_(users.c.email == email.lower(), func.lower(users.c.user_name) == user_name.lower()),
-        )
-    ).all()
+    rows = _TAKEN.all(
+        session, {"org_id": org_id, "email": email.lower(), "user_name": user_name.lower()}
+    )
     return (
-        any(r.email == email.lower() for r in rows),
-        any((r.user_name or "").lower() == user_name.lower() for r in rows),
+        any(r["email"] == email.lower() for r in rows),
+        any((r["user_name"] or "").lower() == user_name.lower() for r in rows),
     )
 
 

@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gnomon.store.prepared import insert_rows
 from gnomon.store.tables_identity import connection_roles, group_members
 
 
@@ -82,5 +83,4 @@ def set_grants(
         for name, role in grants.items()
         if role is not None
     ]
-    if rows:
-        session.execute(insert(connection_roles), rows)
+    insert_rows(session, connection_roles, rows)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Engine, Select
+from sqlalchemy import Dialect, Engine, Select, Table, bindparam
 from sqlalchemy.orm import Session
 
 
@@ -114,3 +114,110 @@ class PreparedSelect:
         if len(rows) > 1:
             raise LookupError(f"expected at most one row, got {len(rows)}")
         return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class _CompiledDml:
+    sql: str
+    order: tuple[str, ...]  # bind names, in the order a positional paramstyle needs them
+    positional: bool
+    defaults: Mapping[str, Any]
+    processors: Mapping[str, Callable[[Any], Any]]
+
+
+class PreparedStatement:
+    """An INSERT, UPDATE or DELETE with named ``bindparam``\\ s, compiled once per dialect and
+    run on the session's DB-API connection (inside its transaction).
+
+    Unlike :class:`PreparedSelect` the parameters go through each bind's type processor (JSON
+    is serialised, times and booleans stored as the dialect stores them), exactly as a
+    ``Session`` would send them. Build statements with :meth:`insert` or with explicit
+    ``bindparam(name, type_=...)`` so that each bind knows its type.
+    """
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._compiled: dict[str, _CompiledDml] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def insert(cls, table: Table, columns: Sequence[str]) -> PreparedStatement:
+        """``INSERT INTO table (columns…) VALUES (:column…)``."""
+        return cls(
+            table.insert().values(
+                {name: bindparam(name, type_=table.c[name].type) for name in columns}
+            )
+        )
+
+    def _for(self, dialect: Dialect) -> _CompiledDml:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            with self._lock:
+                comp = self.stmt.compile(dialect=dialect)
+                processors = {}
+                for name, bind in comp.binds.items():
+                    proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                    if proc is not None:
+                        processors[name] = proc
+                compiled = _CompiledDml(
+                    sql=comp.string,
+                    order=tuple(comp.positiontup or ()),
+                    positional=bool(comp.positional),
+                    defaults={
+                        k: v
+                        for k, v in comp.construct_params(_check=False).items()
+                        if v is not None
+                    },
+                    processors=processors,
+                )
+                self._compiled[dialect.name] = compiled
+        return compiled
+
+    def execute(self, session: Session, params: Mapping[str, Any]) -> int:
+        """Runs the statement once; returns the number of rows it touched."""
+        return self.executemany(session, [params])
+
+    def executemany(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+        if not rows:
+            return 0
+        connection = session.connection()
+        compiled = self._for(connection.dialect)
+        processors = compiled.processors
+        bound: list[Any] = []
+        for row in rows:
+            values = {**compiled.defaults, **row}
+            for name, proc in processors.items():
+                if name in values:  # None too: JSON stores it as 'null', as a Session does
+                    values[name] = proc(values[name])
+            bound.append(
+                tuple(values[name] for name in compiled.order) if compiled.positional else values
+            )
+        dbapi_connection = connection.connection.dbapi_connection
+        assert dbapi_connection is not None
+        cursor = dbapi_connection.cursor()
+        try:
+            if len(bound) == 1:
+                cursor.execute(compiled.sql, bound[0])
+            else:
+                cursor.executemany(compiled.sql, bound)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+
+_INSERTS: dict[tuple[str, tuple[str, ...]], PreparedStatement] = {}
+
+
+def prepared_insert(table: Table, columns: Sequence[str]) -> PreparedStatement:
+    """The prepared INSERT of ``table`` for exactly ``columns`` (made once per column set)."""
+    key = (table.name, tuple(columns))
+    statement = _INSERTS.get(key)
+    if statement is None:
+        statement = _INSERTS.setdefault(key, PreparedStatement.insert(table, key[1]))
+    return statement
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) with one prepared ``executemany``."""
+    if rows:
+        prepared_insert(table, tuple(rows[0])).executemany(session, rows)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 from gnomon.store.tables import AutoId, metadata, users
@@ -35,6 +36,8 @@ def _extend_users() -> None:
     # Set by a SCIM DELETE: the user is deactivated (REST still shows it, content stays) and
     # hidden from SCIM, which must answer 404 for a deleted resource.
     users.append_column(Column("scim_deleted_at", DateTime(timezone=True), nullable=True))
+    # Migration 0006: SCIM's userName is matched case-insensitively.
+    Index("ix_users_org_lower_user_name", users.c.org_id, func.lower(users.c.user_name))
 
 
 _extend_users()
