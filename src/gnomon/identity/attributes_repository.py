@@ -6,10 +6,10 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from gnomon.store.prepared import insert_rows
+from gnomon.store.prepared import PreparedSelect, insert_rows
 from gnomon.store.tables_identity import user_attribute_values, user_attributes
 from gnomon.util import as_utc
 
@@ -41,16 +41,25 @@ def get_definition(session: Session, org_id: str, attribute_id: str) -> dict[str
     return _row(row) if row is not None else None
 
 
+# Every user write reads the definitions: a prepared read of the organization's (a few dozen
+# at most), filtered here rather than with an IN list the prepared statement cannot expand.
+_DEFINITIONS = PreparedSelect(
+    select(user_attributes).where(user_attributes.c.org_id == bindparam("org_id"))
+)
+
+
 def definitions_by_name(
     session: Session, org_id: str, names: Collection[str] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Definitions keyed by name; all of the organization's when ``names`` is None."""
-    stmt = select(user_attributes).where(user_attributes.c.org_id == org_id)
-    if names is not None:
-        if not names:
-            return {}
-        stmt = stmt.where(user_attributes.c.name.in_(list(names)))
-    return {r["name"]: _row(r) for r in session.execute(stmt).mappings()}
+    if names is not None and not names:
+        return {}
+    wanted = None if names is None else set(names)
+    return {
+        r["name"]: _row(r)
+        for r in _DEFINITIONS.all(session, {"org_id": org_id})
+        if wanted is None or r["name"] in wanted
+    }
 
 
 def list_definitions(

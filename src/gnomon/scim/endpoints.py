@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from gnomon import policy
 from gnomon.api.deps import CurrentPrincipal, ReadSession, WriteSession
 from gnomon.config import Settings
-from gnomon.scim import errors, models, service
+from gnomon.scim import bulk, errors, models, service
 from gnomon.store.db import Store
 
 PREFIX = "/scim/v2"
@@ -78,7 +78,14 @@ def _one_of(items: list[dict[str, Any]], key: str, value: str, what: str) -> dic
 @router.get("/ServiceProviderConfig")
 def service_provider_config(request: Request, principal: CurrentPrincipal) -> JSONResponse:
     policy.require_organization_key(principal, "SCIM")
-    return _json(models.service_provider_config(_base(request)))
+    settings: Settings = request.app.state.settings
+    return _json(
+        models.service_provider_config(
+            _base(request),
+            max_operations=bulk.MAX_OPERATIONS,
+            max_payload_size=settings.max_body_bytes,
+        )
+    )
 
 
 @router.get("/ResourceTypes")
@@ -193,6 +200,14 @@ def _collection(kind: str) -> None:
 
 _collection("User")
 _collection("Group")
+
+
+@router.post("/Bulk", name="scim_bulk")
+async def bulk_request(request: Request, principal: CurrentPrincipal) -> JSONResponse:
+    """Many operations in one request (RFC 7644 §3.7); each succeeds or fails on its own."""
+    body, base = await _body(request), _base(request)
+    doc = await _in_transaction(request, True, lambda s: bulk.run(s, principal, base, body))
+    return _json(doc)
 
 
 @router.post("/.search", name="scim_search")

@@ -36,9 +36,7 @@ class ScimError(errors.GnomonError):
 def error_response(
     request: Request, status: int, detail: str, scim_type: str | None = None
 ) -> JSONResponse:
-    body: dict[str, object] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
-    if scim_type:
-        body["scimType"] = scim_type
+    body = error_body(status, detail, scim_type)
     headers = {}
     rid = getattr(request.state, "request_id", None)
     if rid:
@@ -46,22 +44,39 @@ def error_response(
     return JSONResponse(body, status_code=status, media_type=SCIM_JSON, headers=headers)
 
 
-async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, errors.GnomonError)
+def describe(exc: Exception) -> tuple[int, str, str | None]:
+    """``(status, detail, scimType)`` of an error raised while serving a SCIM operation: a
+    gnomon domain error, a SCIM error from scim2-models or a pydantic validation error."""
     if isinstance(exc, ScimError):
-        return error_response(request, exc.status, exc.message, exc.scim_type)
-    status = status_for(exc)
-    status = 400 if status == 422 else status
-    detail = exc.message
-    if exc.details:
-        detail += ": " + "; ".join(str(d.get("message", "")) for d in exc.details)
-    return error_response(request, status, detail, SCIM_TYPES.get(type(exc)))
+        return exc.status, exc.message, exc.scim_type
+    if isinstance(exc, errors.GnomonError):
+        status = status_for(exc)
+        detail = exc.message
+        if exc.details:
+            detail += ": " + "; ".join(str(d.get("message", "")) for d in exc.details)
+        return (400 if status == 422 else status), detail, SCIM_TYPES.get(type(exc))
+    if isinstance(exc, SCIMException):
+        error = exc.to_error()
+        return int(error.status or 400), str(error.detail), error.scim_type
+    if isinstance(exc, ValidationError):
+        message = exc.errors()[0]["msg"] if exc.errors() else "invalid value"
+        return 400, message, "invalidValue"
+    raise TypeError(f"not a SCIM-describable error: {exc!r}") from exc
+
+
+def error_body(status: int, detail: str, scim_type: str | None) -> dict[str, object]:
+    body: dict[str, object] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
+    if scim_type:
+        body["scimType"] = scim_type
+    return body
+
+
+async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(request, *describe(exc))
 
 
 async def _on_scim(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SCIMException)
-    error = exc.to_error()
-    return error_response(request, int(error.status or 400), str(error.detail), error.scim_type)
+    return error_response(request, *describe(exc))
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -76,9 +91,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_model_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ValidationError)
-    message = exc.errors()[0]["msg"] if exc.errors() else "invalid value"
-    return error_response(request, 400, message, "invalidValue")
+    return error_response(request, *describe(exc))
 
 
 def install(app: FastAPI) -> None:

@@ -56,11 +56,13 @@ ScimUser = User[EnterpriseUser | GnomonUser]
 ScimGroup = Group
 
 
-def service_provider_config(base_url: str) -> dict[str, Any]:
+def service_provider_config(
+    base_url: str, *, max_operations: int, max_payload_size: int
+) -> dict[str, Any]:
     spc = ServiceProviderConfig(
         documentation_uri=None,
         patch=Patch(supported=True),
-        bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
+        bulk=Bulk(supported=True, max_operations=max_operations, max_payload_size=max_payload_size),
         filter=Filter(supported=True, max_results=MAX_RESULTS),
         change_password=ChangePassword(supported=False),
         sort=Sort(supported=True),
