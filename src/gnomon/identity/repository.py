@@ -73,14 +73,12 @@ _BY_USER_NAME = PreparedSelect(
     )
     .limit(1)
 )
-_TAKEN = PreparedSelect(
-    select(users.c.email, users.c.user_name).where(
-        users.c.org_id == bindparam("org_id"),
-        or_(
-            users.c.email == bindparam("email"),
-            func.lower(users.c.user_name) == bindparam("user_name"),
-        ),
-    )
+# Two lookups, not one OR: SQLite answers an OR of the two with one of the indexes and a scan of
+# the organization's users for the other term.
+_EMAIL_TAKEN = PreparedSelect(
+    select(users.c.id)
+    .where(users.c.org_id == bindparam("org_id"), users.c.email == bindparam("email"))
+    .limit(1)
 )
 
 
@@ -91,14 +89,12 @@ def find_by_user_name(session: Session, org_id: str, user_name: str) -> dict[str
 
 
 def find_taken(session: Session, org_id: str, email: str, user_name: str) -> tuple[bool, bool]:
-    """``(email taken, user name taken)`` in one statement (a create checks both)."""
-    rows = _TAKEN.all(
-        session, {"org_id": org_id, "email": email.lower(), "user_name": user_name.lower()}
+    """``(email taken, user name taken)``: each an index lookup (a create checks both)."""
+    email_taken = _EMAIL_TAKEN.one_or_none(session, {"org_id": org_id, "email": email.lower()})
+    name_taken = _BY_USER_NAME.one_or_none(
+        session, {"org_id": org_id, "user_name": user_name.lower()}
     )
-    return (
-        any(r["email"] == email.lower() for r in rows),
-        any((r["user_name"] or "").lower() == user_name.lower() for r in rows),
-    )
+    return email_taken is not None, name_taken is not None
 
 
 def list_users(
