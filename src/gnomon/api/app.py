@@ -72,14 +72,16 @@ def open_store(settings: Settings) -> Store:
 
 
 def api_routers() -> list[APIRouter]:
+    # FastAPI tries the routers in this order and every route's pattern within each, so the
+    # Query API, the hot path, comes first (no two routers share a path prefix).
     return [
+        queries_router,
         organizations_router,
         api_keys_router,
         audit_router,
         *identity_routers,
         connections_router,
         modeling_router,
-        queries_router,
         content_router,
         webhooks_router,
     ]

@@ -55,7 +55,6 @@ def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
 async def run_query(
     body: QueryRun,
     request: Request,
-    session: ReadSession,
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
 ) -> Response:
@@ -66,15 +65,19 @@ async def run_query(
     # A repeated query is answered from memory on the event loop when every read it needs is
     # local: the hop to a worker thread would cost more than the answer. Everything else (and
     # any doubt) runs the full path in the thread pool.
-    loop_sessions = get_store(request).loop_sessions
-    if runtime.local_reads and loop_sessions is not None and not arrow:
-        with loop_sessions() as loop_session:
+    store = get_store(request)
+    if runtime.local_reads and store.loop_sessions is not None and not arrow:
+        with store.loop_sessions() as loop_session:
             outcome = service.cached_answer(loop_session, principal, runtime, body, record=record)
         if outcome is not None:
             return _respond(request, outcome)
-    outcome = await run_in_threadpool(
-        service.run, session, principal, runtime, body, record=record, arrow=arrow
-    )
+
+    def run() -> service.QueryOutcome:
+        # Its own read session, in the worker thread: a cached answer above needs none.
+        with store.read_sessions() as session:
+            return service.run(session, principal, runtime, body, record=record, arrow=arrow)
+
+    outcome = await run_in_threadpool(run)
     return _respond(request, outcome)
 
 
