@@ -3,8 +3,8 @@
 Starts a real ``gnomon serve`` (embedded SQLite store) on loopback, then creates users the way
 an IdP and the seed's HR sync do: SCIM clients look the user up first (``userName eq``) and
 then POST; the REST sync looks up ``?email=`` and then POSTs. Requests run from a small thread
-pool (keep-alive connections), as a provisioning job would. A third run creates the same number
-of users through SCIM Bulk, 100 per request. Prints users/s for each path and their ratios
+pool (keep-alive connections), as a provisioning job would. Two more runs create the same number
+of users 100 per request: through SCIM Bulk and through ``POST /api/v1/users/batch``. Prints users/s for each path and their ratios
 (not a test).
 
 Run: .venv/bin/python bench/bench_provisioning.py [N]      (default N = 10000)
@@ -95,6 +95,29 @@ def scim_bulk(base: str, chunk: int) -> None:
     assert statuses == {"201"}, r.text[:2000]
 
 
+def rest_batch(base: str, chunk: int) -> None:
+    """One POST /api/v1/users/batch creating BULK_SIZE users with the seed's body."""
+    c = _client(base)
+    first = chunk * BULK_SIZE
+    users = [
+        {
+            "email": f"batch{i}@example.com",
+            "name": f"Batch User {i}",
+            "user_attributes": {
+                "employee_id": f"B{i}",
+                "department": "Sales",
+                "job_title": "Analyst",
+            },
+            "connection_roles": {"main_db": "QUERIER"},
+            "groups": ["analysts"],
+        }
+        for i in range(first, first + BULK_SIZE)
+    ]
+    r = c.post("/api/v1/users/batch", json={"users": users})
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["created"] == BULK_SIZE, r.text[:2000]
+
+
 def rest_user(base: str, i: int) -> None:
     c = _client(base)
     email = f"rest{i}@example.com"
@@ -149,7 +172,18 @@ def main() -> None:
                 BULK_SIZE,
                 workers=BULK_WORKERS,
             )
-    print(f"SCIM / REST ratio: {scim / rest:.2f}; SCIM Bulk / SCIM: {bulk / scim:.2f}")
+            batch = _run(
+                f"REST batch ({BULK_SIZE} per request)",
+                server.url,
+                n,
+                rest_batch,
+                BULK_SIZE,
+                workers=BULK_WORKERS,
+            )
+    print(
+        f"SCIM / REST ratio: {scim / rest:.2f}; SCIM Bulk / SCIM: {bulk / scim:.2f}; "
+        f"REST batch / REST: {batch / rest:.2f}"
+    )
 
 
 if __name__ == "__main__":

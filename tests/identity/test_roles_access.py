@@ -79,6 +79,7 @@ def _attr_id(client: TestClient, org: Org, name: str) -> str:
 MATRIX = [
     ("GET", "/api/v1/users", None, (200, 200, 403)),
     ("POST", "/api/v1/users", {"email": "new{n}@example.com"}, (201, 201, 403)),
+    ("POST", "/api/v1/users/batch", {"users": [{"email": "batch@example.com"}]}, (200, 200, 403)),
     ("GET", "/api/v1/users/{other}", None, (200, 200, 403)),
     ("GET", "/api/v1/users/{self}", None, (200, 200, 200)),
     ("PATCH", "/api/v1/users/{other}", {"name": "x"}, (200, 200, 403)),

@@ -47,8 +47,12 @@ def get_by_name(session: Session, org_id: str, name: str) -> dict[str, Any] | No
     return _row(row) if row is not None else None
 
 
+_NAMES = PreparedSelect(select(t.c.name).where(t.c.org_id == bindparam("org_id")))
+
+
 def names(session: Session, org_id: str) -> set[str]:
-    return set(session.execute(select(t.c.name).where(t.c.org_id == org_id)).scalars())
+    """Every connection name (each user write checks its grants against them)."""
+    return {r["name"] for r in _NAMES.all(session, {"org_id": org_id})}
 
 
 def list_connections(

@@ -53,6 +53,48 @@ class UserCreate(BaseModel):
     groups: list[str] = Field(default_factory=list, max_length=1000, description=_GROUPS_DOC)
 
 
+MAX_BATCH = 1000
+
+
+class UserBatch(BaseModel):
+    """Many users to create in one request (``POST /api/v1/users/batch``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    users: list[UserCreate] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Each item is the body of `POST /api/v1/users`; each is created or refused "
+        "on its own.",
+    )
+
+
+class BatchItemError(BaseModel):
+    error: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+class UserBatchItem(BaseModel):
+    """The outcome of one item: ``status`` 201 with the user, or an error status and body."""
+
+    index: int
+    status: int
+    data: User | None = None
+    error: BatchItemError | None = None
+
+
+class BatchMeta(BaseModel):
+    total: int
+    created: int
+    failed: int
+
+
+class UserBatchResult(BaseModel):
+    data: list[UserBatchItem]
+    meta: BatchMeta
+    links: dict[str, str] = Field(default_factory=dict)
+
+
 class UserReplace(BaseModel):
     """PUT: every field given replaces the stored one as a whole; omitted fields stay."""
 

@@ -8,10 +8,21 @@ from fastapi import APIRouter, Query, Request, Response
 
 from gnomon.api.deps import CurrentPrincipal, Page, ReadSession, WriteSession
 from gnomon.api.envelope import Many, One, many, one, parse_sort, sort_query
-from gnomon.api.errors import common_responses
+from gnomon.api.errors import common_responses, status_for
+from gnomon.errors import GnomonError
 from gnomon.identity import users_service as service
 from gnomon.identity.repository import SORTABLE
-from gnomon.identity.schemas import User, UserCreate, UserPatch, UserReplace
+from gnomon.identity.schemas import (
+    BatchItemError,
+    BatchMeta,
+    User,
+    UserBatch,
+    UserBatchItem,
+    UserBatchResult,
+    UserCreate,
+    UserPatch,
+    UserReplace,
+)
 
 router = APIRouter(prefix="/users", tags=["users"], responses=common_responses())
 SortParam = Annotated[str | None, sort_query(list(SORTABLE))]
@@ -20,6 +31,24 @@ SortParam = Annotated[str | None, sort_query(list(SORTABLE))]
 @router.post("", name="users_create", status_code=201, response_model=One[User])
 def create_user(body: UserCreate, session: WriteSession, principal: CurrentPrincipal) -> Any:
     return one(service.create(session, principal, body))
+
+
+@router.post("/batch", name="users_create_batch", response_model=UserBatchResult)
+def create_users(body: UserBatch, session: WriteSession, principal: CurrentPrincipal) -> Any:
+    """Create up to 1000 users in one request, each on its own: one item's error (201 or the
+    status it would have had alone, with the usual error body) does not stop the others."""
+    items = []
+    for index, outcome in enumerate(service.create_many(session, principal, body.users)):
+        if isinstance(outcome, GnomonError):
+            error = BatchItemError(
+                error=outcome.code, message=outcome.message, details=list(outcome.details)
+            )
+            items.append(UserBatchItem(index=index, status=status_for(outcome), error=error))
+        else:
+            items.append(UserBatchItem(index=index, status=201, data=outcome))
+    created = sum(1 for item in items if item.status == 201)
+    meta = BatchMeta(total=len(items), created=created, failed=len(items) - created)
+    return UserBatchResult(data=items, meta=meta)
 
 
 @router.get("", name="users_list", response_model=Many[User])

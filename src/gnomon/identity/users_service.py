@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from gnomon import events, policy
-from gnomon.errors import Conflict, Invalid, Issue, NotFound
+from gnomon.errors import Conflict, GnomonError, Invalid, Issue, NotFound
 from gnomon.identity import attributes_repository as attrs_repo
 from gnomon.identity import groups_repository as groups_repo
 from gnomon.identity import refs, values
@@ -370,6 +370,23 @@ def create(session: Session, principal: Principal, body: UserCreate) -> User:
             groups=body.groups,
         ),
     )
+
+
+def create_many(
+    session: Session, principal: Principal, bodies: Sequence[UserCreate]
+) -> list[User | GnomonError]:
+    """Create each user in a savepoint of the caller's transaction: an item that fails (an
+    email taken, a group that does not exist) is rolled back alone, with its events, and its
+    error is returned in its place; the others stand."""
+    policy.require_org_admin(principal, "creating users")
+    outcomes: list[User | GnomonError] = []
+    for body in bodies:
+        try:
+            with session.begin_nested():
+                outcomes.append(create(session, principal, body))
+        except GnomonError as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 _SCALARS = ("email", "name", "org_role", "active", "external_id")
