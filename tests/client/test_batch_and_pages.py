@@ -72,3 +72,28 @@ def test_async_client_pages_and_batches(gn: Gnomon, live: RestartableServer) -> 
     names, count = asyncio.run(scenario())
     assert count == 12
     assert [n for n in names if n.startswith("async-")] == [f"async-{i:02d}" for i in range(12)]
+
+
+def test_create_many_reports_each_user_on_its_own(gn: Gnomon) -> None:
+    """users.create_many against a live server: one request, one outcome per body."""
+    items = gn.users.create_many(
+        [
+            {"email": "many-1@example.com", "name": "Many One"},
+            {"email": "many-1@example.com"},  # taken by the item before
+            {"email": "many-2@example.com", "groups": ["no-such-group"]},
+            {"email": "many-3@example.com"},
+        ]
+    )
+    assert [(i.index, i.status, i.ok) for i in items] == [
+        (0, 201, True),
+        (1, 409, False),
+        (2, 422, False),
+        (3, 201, True),
+    ]
+    assert items[0].data is not None
+    assert items[0].data.name == "Many One"
+    assert items[1].error is not None
+    assert items[1].error["error"] == "conflict"
+    found = gn.users.find_by_email("many-3@example.com")
+    assert found is not None
+    assert gn.users.find_by_email("many-2@example.com") is None

@@ -28,6 +28,7 @@ __all__ = [
     "OrganizationCreated",
     "Resource",
     "User",
+    "UserBatchItem",
     "UserAttribute",
     "Webhook",
     "WebhookDelivery",
@@ -106,6 +107,20 @@ class User(Resource):
     connection_roles: dict[str, str] = Field(default_factory=dict)
     groups: list[str] = Field(default_factory=list, description="Group names.")
     external_id: str | None = None
+
+
+class UserBatchItem(Resource):
+    """One item of ``users.create_many``: ``status`` 201 with ``data``, or an error status with
+    ``error`` (``{"error", "message", "details"}``, the body that item alone would have got)."""
+
+    index: int
+    status: int
+    data: User | None = None
+    error: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 201
 
 
 class Group(Resource):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gnomon.client.core import AsyncCore, SyncCore
-from gnomon.client.models import Group, User, UserAttribute
+from gnomon.client.models import Group, User, UserAttribute, UserBatchItem
 from gnomon.client.resources.base import (
     AsyncCreatable,
     AsyncDeletable,
@@ -11,6 +13,7 @@ from gnomon.client.resources.base import (
     AsyncListable,
     AsyncReplaceable,
     AsyncUpdatable,
+    Body,
     Creatable,
     Deletable,
     Gettable,
@@ -50,6 +53,19 @@ class Users(
     def deactivate(self, user_id: str) -> None:
         self.delete(user_id)
 
+    def create_many(
+        self, users: Sequence[Body], *, idempotency_key: str | None = None
+    ) -> list[UserBatchItem]:
+        """``POST /users/batch``: up to 1000 create bodies in one request, each created or
+        refused on its own (check ``item.ok``)."""
+        raw = self._core.data(
+            "POST",
+            f"{self.path}/batch",
+            json={"users": list(users)},
+            idempotency_key=idempotency_key,
+        )
+        return [UserBatchItem.model_validate(item) for item in raw]
+
 
 class AsyncUsers(
     AsyncListable[User],
@@ -68,6 +84,17 @@ class AsyncUsers(
 
     async def deactivate(self, user_id: str) -> None:
         await self.delete(user_id)
+
+    async def create_many(
+        self, users: Sequence[Body], *, idempotency_key: str | None = None
+    ) -> list[UserBatchItem]:
+        raw = await self._core.data(
+            "POST",
+            f"{self.path}/batch",
+            json={"users": list(users)},
+            idempotency_key=idempotency_key,
+        )
+        return [UserBatchItem.model_validate(item) for item in raw]
 
 
 class Groups(
