@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 KeyKind = Literal["organization", "personal"]
 KeyStatus = Literal["active", "disabled", "expired", "revoked"]
@@ -48,5 +48,5 @@ class ApiKeyCreate(BaseModel):
 class ApiKeyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     expires_at: datetime | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from gnomon.semantic import SortSpec
 
@@ -25,7 +25,7 @@ class QueryRun(BaseModel):
         None, max_length=64, description="Run as this user (organization keys only)."
     )
     cache: Literal["normal", "refresh", "bypass"] = "normal"
-    plan_only: bool = Field(False, description="Return the SQL and plan without running.")
+    plan_only: StrictBool = Field(False, description="Return the SQL and plan without running.")
 
     def semantic_request(self) -> dict[str, Any]:
         return self.model_dump(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 BackoffStrategy = Literal["exponential", "linear", "fixed"]
 DeliveryStatus = Literal["pending", "delivering", "succeeded", "failed"]
@@ -47,7 +47,7 @@ class WebhookCreate(BaseModel):
         description="Signing secret; omit to have one generated (shown once in the response).",
     )
     retry_policy: RetryPolicy = Field(default_factory=lambda: RetryPolicy())
-    enabled: bool = True
+    enabled: StrictBool = True
     description: str | None = Field(None, max_length=2000)
 
 
@@ -58,7 +58,7 @@ class WebhookUpdate(BaseModel):
     events: list[str] | None = Field(None, min_length=1, max_length=100)
     filters: dict[str, Any] | None = None
     retry_policy: RetryPolicy | None = None
-    enabled: bool | None = Field(None, description="Re-enabling resets the failure count.")
+    enabled: StrictBool | None = Field(None, description="Re-enabling resets the failure count.")
     description: str | None = Field(None, max_length=2000)
 
 
