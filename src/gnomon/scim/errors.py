@@ -71,11 +71,8 @@ def error_body(status: int, detail: str, scim_type: str | None) -> dict[str, obj
     return body
 
 
-async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(request, *describe(exc))
-
-
-async def _on_scim(request: Request, exc: Exception) -> JSONResponse:
+async def _on_described(request: Request, exc: Exception) -> JSONResponse:
+    """Domain, scim2-models and pydantic errors: the same description a bulk entry gets."""
     return error_response(request, *describe(exc))
 
 
@@ -90,13 +87,8 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, str(exc.detail))
 
 
-async def _on_model_validation(request: Request, exc: Exception) -> JSONResponse:
-    return error_response(request, *describe(exc))
-
-
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(ValidationError, _on_model_validation)
-    app.add_exception_handler(errors.GnomonError, _on_domain)
-    app.add_exception_handler(SCIMException, _on_scim)
+    for described in (ValidationError, errors.GnomonError, SCIMException):
+        app.add_exception_handler(described, _on_described)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)

@@ -18,61 +18,94 @@ through the ``Session`` API.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Dialect, Engine, Select, Table, bindparam
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+
+C = TypeVar("C")
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    positional: tuple[str, ...] | None  # parameter order for positional paramstyles
-    names: tuple[str, ...]
-    defaults: Mapping[str, Any]  # values the statement binds itself (a LIMIT, say)
-    processors: tuple[Callable[[Any], Any] | None, ...]
+def _defaults(comp: SQLCompiler) -> dict[str, Any]:
+    """Values the statement binds itself (a LIMIT, say)."""
+    return {k: v for k, v in comp.construct_params(_check=False).items() if v is not None}
 
 
-class PreparedSelect:
-    """One SELECT with named ``bindparam``\\ s, run by :meth:`one_or_none` / :meth:`all`."""
+def _positional(comp: SQLCompiler) -> tuple[str, ...] | None:
+    """Parameter order for positional paramstyles (SQLite's ``?``); None for named ones."""
+    return tuple(comp.positiontup or ()) if comp.positional else None
 
-    def __init__(self, stmt: Select[Any]) -> None:
+
+def _bound(values: Mapping[str, Any], positional: tuple[str, ...] | None) -> Any:
+    return tuple(values[name] for name in positional) if positional is not None else values
+
+
+def _dbapi(session: Session) -> Any:
+    """The DB-API connection of the session's transaction."""
+    dbapi_connection = session.connection().connection.dbapi_connection
+    assert dbapi_connection is not None
+    return dbapi_connection
+
+
+class _PerDialect(ABC, Generic[C]):
+    """A statement compiled once per dialect (on first use, under a lock)."""
+
+    def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[str, C] = {}
         self._lock = threading.Lock()
 
-    def _for(self, dialect: Dialect) -> _Compiled:
+    def _for(self, dialect: Dialect) -> C:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             with self._lock:
-                comp = self.stmt.compile(dialect=dialect)
-                columns = list(self.stmt.selected_columns)
-                compiled = _Compiled(
-                    sql=comp.string,
-                    positional=tuple(comp.positiontup or ()) if comp.positional else None,
-                    names=tuple(self.stmt.selected_columns.keys()),
-                    defaults={
-                        k: v
-                        for k, v in comp.construct_params(_check=False).items()
-                        if v is not None
-                    },
-                    processors=tuple(
-                        c.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for c in columns
-                    ),
-                )
-                self._compiled[dialect.name] = compiled
+                compiled = self._compiled.get(dialect.name)
+                if compiled is None:
+                    compiled = self._prepare(self.stmt.compile(dialect=dialect), dialect)
+                    self._compiled[dialect.name] = compiled
         return compiled
+
+    @abstractmethod
+    def _prepare(self, comp: SQLCompiler, dialect: Dialect) -> C: ...
+
+
+@dataclass(frozen=True)
+class _CompiledSelect:
+    sql: str
+    positional: tuple[str, ...] | None
+    names: tuple[str, ...]
+    defaults: Mapping[str, Any]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+class PreparedSelect(_PerDialect[_CompiledSelect]):
+    """One SELECT with named ``bindparam``\\ s, run by :meth:`one_or_none` / :meth:`all`."""
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        super().__init__(stmt)
+
+    def _prepare(self, comp: SQLCompiler, dialect: Dialect) -> _CompiledSelect:
+        return _CompiledSelect(
+            sql=comp.string,
+            positional=_positional(comp),
+            names=tuple(self.stmt.selected_columns.keys()),
+            defaults=_defaults(comp),
+            processors=tuple(
+                c.type.dialect_impl(dialect).result_processor(dialect, None)
+                for c in self.stmt.selected_columns
+            ),
+        )
 
     def all(
         self, bind: Engine | Session, params: Mapping[str, str | int | bool]
     ) -> list[dict[str, Any]]:
         if isinstance(bind, Session):
-            connection = bind.connection()
-            compiled = self._for(connection.dialect)
-            raw_rows = self._execute(connection.connection.dbapi_connection, compiled, params)
+            compiled = self._for(bind.connection().dialect)
+            raw_rows = self._execute(_dbapi(bind), compiled, params)
         else:
             compiled = self._for(bind.dialect)
             pooled = bind.raw_connection()
@@ -92,17 +125,13 @@ class PreparedSelect:
 
     @staticmethod
     def _execute(
-        dbapi_connection: Any, compiled: _Compiled, params: Mapping[str, str | int | bool]
+        dbapi_connection: Any, compiled: _CompiledSelect, params: Mapping[str, str | int | bool]
     ) -> list[Sequence[Any]]:
-        values = {**compiled.defaults, **params}
-        bound: Sequence[Any] | Mapping[str, Any]
-        if compiled.positional is not None:
-            bound = tuple(values[name] for name in compiled.positional)
-        else:
-            bound = values
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(compiled.sql, bound)
+            cursor.execute(
+                compiled.sql, _bound({**compiled.defaults, **params}, compiled.positional)
+            )
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -119,13 +148,12 @@ class PreparedSelect:
 @dataclass(frozen=True)
 class _CompiledDml:
     sql: str
-    order: tuple[str, ...]  # bind names, in the order a positional paramstyle needs them
-    positional: bool
+    positional: tuple[str, ...] | None
     defaults: Mapping[str, Any]
     processors: Mapping[str, Callable[[Any], Any]]
 
 
-class PreparedStatement:
+class PreparedStatement(_PerDialect[_CompiledDml]):
     """An INSERT, UPDATE or DELETE with named ``bindparam``\\ s, compiled once per dialect and
     run on the session's DB-API connection (inside its transaction).
 
@@ -134,11 +162,6 @@ class PreparedStatement:
     ``Session`` would send them. Build statements with :meth:`insert` or with explicit
     ``bindparam(name, type_=...)`` so that each bind knows its type.
     """
-
-    def __init__(self, stmt: Any) -> None:
-        self.stmt = stmt
-        self._compiled: dict[str, _CompiledDml] = {}
-        self._lock = threading.Lock()
 
     @classmethod
     def insert(cls, table: Table, columns: Sequence[str]) -> PreparedStatement:
@@ -149,29 +172,18 @@ class PreparedStatement:
             )
         )
 
-    def _for(self, dialect: Dialect) -> _CompiledDml:
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            with self._lock:
-                comp = self.stmt.compile(dialect=dialect)
-                processors = {}
-                for name, bind in comp.binds.items():
-                    proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                    if proc is not None:
-                        processors[name] = proc
-                compiled = _CompiledDml(
-                    sql=comp.string,
-                    order=tuple(comp.positiontup or ()),
-                    positional=bool(comp.positional),
-                    defaults={
-                        k: v
-                        for k, v in comp.construct_params(_check=False).items()
-                        if v is not None
-                    },
-                    processors=processors,
-                )
-                self._compiled[dialect.name] = compiled
-        return compiled
+    def _prepare(self, comp: SQLCompiler, dialect: Dialect) -> _CompiledDml:
+        processors = {}
+        for name, bind in comp.binds.items():
+            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                processors[name] = proc
+        return _CompiledDml(
+            sql=comp.string,
+            positional=_positional(comp),
+            defaults=_defaults(comp),
+            processors=processors,
+        )
 
     def execute(self, session: Session, params: Mapping[str, Any]) -> int:
         """Runs the statement once; returns the number of rows it touched."""
@@ -180,21 +192,15 @@ class PreparedStatement:
     def executemany(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
-        connection = session.connection()
-        compiled = self._for(connection.dialect)
-        processors = compiled.processors
+        compiled = self._for(session.connection().dialect)
         bound: list[Any] = []
         for row in rows:
             values = {**compiled.defaults, **row}
-            for name, proc in processors.items():
+            for name, proc in compiled.processors.items():
                 if name in values:  # None too: JSON stores it as 'null', as a Session does
                     values[name] = proc(values[name])
-            bound.append(
-                tuple(values[name] for name in compiled.order) if compiled.positional else values
-            )
-        dbapi_connection = connection.connection.dbapi_connection
-        assert dbapi_connection is not None
-        cursor = dbapi_connection.cursor()
+            bound.append(_bound(values, compiled.positional))
+        cursor = _dbapi(session).cursor()
         try:
             if len(bound) == 1:
                 cursor.execute(compiled.sql, bound[0])
