@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession, get_store
 from gnomon.api.envelope import Many, many
 from gnomon.api.errors import common_responses
+from gnomon.api.streaming import read_ahead
 from gnomon.engine import iter_arrow_ipc, iter_csv
 from gnomon.principal import Principal
 from gnomon.queries import service
@@ -41,7 +42,8 @@ def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
     accept = request.headers.get("accept", "")
     names = [f["name"] for f in outcome.fields]
     if outcome.arrow is not None:
-        return StreamingResponse(iter_arrow_ipc(outcome.arrow), media_type=ARROW)
+        stream = outcome.arrow
+        return StreamingResponse(read_ahead(lambda: iter_arrow_ipc(stream)), media_type=ARROW)
     if CSV in accept:
         return StreamingResponse(
             iter_csv(outcome.columns, outcome.rows, names),
