@@ -41,12 +41,13 @@ def _recorder(request: Request, principal: Principal) -> service.Recorder:
 def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
     accept = request.headers.get("accept", "")
     names = [f["name"] for f in outcome.fields]
+    # Streamed bodies are produced in a worker thread ahead of the socket (see read_ahead).
     if outcome.arrow is not None:
         stream = outcome.arrow
         return StreamingResponse(read_ahead(lambda: iter_arrow_ipc(stream)), media_type=ARROW)
     if CSV in accept:
         return StreamingResponse(
-            iter_csv(outcome.columns, outcome.rows, names),
+            read_ahead(lambda: iter_csv(outcome.columns, outcome.rows, names)),
             media_type=CSV,
             headers={"X-Gnomon-Cache-Hit": str(outcome.cache_hit).lower()},
         )
