@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 from fastapi.testclient import TestClient
@@ -26,7 +27,8 @@ def _reference(info: WarehouseInfo, sql: str, params: dict) -> list[dict]:  # ty
 def _close(a: object, b: object) -> bool:
     if a is None or b is None:
         return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+    # DuckDB returns DECIMAL sums as Decimal ("17153.30"); the API sends JSON numbers (17153.3).
+    if isinstance(a, (int, float, Decimal)) and isinstance(b, (int, float, Decimal)):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
     return str(a) == str(b)
 
