@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from gnomon.api import writers
 from gnomon.api.envelope import PageParams, page_params
 from gnomon.apikeys import service as keys
 from gnomon.config import Settings
@@ -49,10 +51,40 @@ async def read_session(request: Request) -> AsyncIterator[Session]:
         session.close()
 
 
-def write_session(request: Request) -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent (scope=function)."""
-    with get_store(request).transaction(write=True) as session:
-        yield session
+async def write_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request, committed before the response is sent (scope=function).
+
+    It waits for a writer place on the event loop first (:mod:`gnomon.api.writers`), and ends
+    (commit or rollback, then close) in a thread that needs no pool token; the end is shielded
+    from cancellation, so a client that goes away never leaves the store's writer lock held.
+    """
+    store = get_store(request)
+    async with writers.writing(store):
+        session = store.write_sessions()
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _end_off_loop(session, commit=False)
+            raise
+        with anyio.CancelScope(shield=True):
+            await _end_off_loop(session, commit=True)
+
+
+async def _end_off_loop(session: Session, *, commit: bool) -> None:
+    def end() -> None:
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    await anyio.to_thread.run_sync(end, limiter=anyio.CapacityLimiter(1))
 
 
 def request_meta(request: Request) -> RequestMeta:
@@ -108,7 +140,10 @@ async def current_principal(
             with store.transaction(write=True) as session:
                 keys.touch(session, key_id)
 
-        await anyio.to_thread.run_sync(touch)
+        # Not through the writer gate: this request may already hold a place there (its write
+        # session can be resolved before this dependency). A thread of its own instead of a
+        # pool token, so waiting for the writer never starves the pool (gnomon.api.writers).
+        await anyio.to_thread.run_sync(touch, limiter=anyio.CapacityLimiter(1))
     request.state.principal = principal
     return principal
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 
-import anyio.to_thread
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gnomon.api import writers
 from gnomon.api.middleware import credential_fingerprint, header, send_error
 from gnomon.idempotency import repository as repo
 from gnomon.store.db import Store
@@ -69,7 +70,7 @@ class IdempotencyMiddleware:
             with self.store.transaction() as session:
                 return repo.claim(session, fingerprint, key, "POST", path, digest, self.ttl_s)
 
-        existing = await anyio.to_thread.run_sync(_claim)
+        existing = await writers.run_writing(self.store, _claim)
         if existing is not None:
             await self._answer_existing(existing, digest, rid, send)
             return
@@ -122,7 +123,9 @@ class IdempotencyMiddleware:
                     else:
                         repo.release(session, fingerprint, key)
 
-            await anyio.to_thread.run_sync(_finish)
+            # Shielded: a client that went away must not leave its key claimed.
+            with anyio.CancelScope(shield=True):
+                await writers.run_writing(self.store, _finish)
 
     async def _answer_existing(
         self, existing: repo.Stored, digest: str, rid: str | None, send: Send

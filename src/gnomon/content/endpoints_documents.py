@@ -33,6 +33,8 @@ from gnomon.content.schemas import (
     PermissionsUpdate,
 )
 from gnomon.content.schemas_bundle import DocumentImport, ExportBundle, ImportResult
+from gnomon.queries.endpoints import run_recorded
+from gnomon.queries.service import Recorder
 
 router = APIRouter(prefix="/documents", tags=["documents"], responses=common_responses())
 validation_router = APIRouter(tags=["documents"], responses=common_responses())
@@ -222,7 +224,7 @@ def export_document(
 
 
 @router.post("/{document_id}/run", name="documents_run", response_model=One[DocumentRunResult])
-def run(
+async def run(
     document_id: str,
     body: DocumentRun,
     request: Request,
@@ -232,16 +234,11 @@ def run(
 ) -> Any:
     """Every tile's result with the dashboard's default filters, the overrides given here and
     the caller's access filters. A failing tile reports its error; the others still run."""
-    return one(
-        run_document(
-            session,
-            principal,
-            runtime,
-            document_id,
-            body,
-            record=runtime.history.recorder(principal),
-        )
-    )
+
+    def work(record: Recorder) -> Any:
+        return one(run_document(session, principal, runtime, document_id, body, record=record))
+
+    return await run_recorded(request, principal, work)
 
 
 @validation_router.get(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from gnomon.api import writers
 from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession, get_store
 from gnomon.api.envelope import Many, many
 from gnomon.api.errors import common_responses
@@ -17,6 +20,8 @@ from gnomon.principal import Principal
 from gnomon.queries import service
 from gnomon.queries.schemas import HistoryEntry, QueryResult, QueryRun, SqlRun
 from gnomon.runtime import Runtime
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/queries", tags=["queries"], responses=common_responses())
 
@@ -33,9 +38,20 @@ RESULT_CONTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _recorder(request: Request, principal: Principal) -> service.Recorder:
+async def run_recorded(
+    request: Request, principal: Principal, work: Callable[[service.Recorder], T]
+) -> T:
+    """``work(record)`` in the thread pool. History rows it records with events (errors, slow
+    queries) are written afterwards, outside the pool and through the writer gate
+    (:mod:`gnomon.api.writers`), whether ``work`` returned or raised, before the response."""
     runtime: Runtime = request.app.state.runtime
-    return runtime.history.recorder(principal)
+    records = runtime.history.deferred(principal)
+    try:
+        return await run_in_threadpool(work, records.record)
+    finally:
+        if records.pending:
+            with anyio.CancelScope(shield=True):
+                await writers.run_writing(get_store(request), records.write)
 
 
 def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
@@ -64,28 +80,28 @@ async def run_query(
     """Run a topic query (the seed's body as written). ``Accept: text/csv`` or
     ``application/vnd.apache.arrow.stream`` for other formats."""
     arrow = ARROW in request.headers.get("accept", "") and not body.plan_only
-    record = _recorder(request, principal)
     # A repeated query is answered from memory on the event loop when every read it needs is
     # local: the hop to a worker thread would cost more than the answer. Everything else (and
     # any doubt) runs the full path in the thread pool.
     store = get_store(request)
     if runtime.local_reads and store.loop_sessions is not None and not arrow:
+        # A cached answer records no events: its history row only goes to the queue.
+        record = runtime.history.deferred(principal).record
         with store.loop_sessions() as loop_session:
             outcome = service.cached_answer(loop_session, principal, runtime, body, record=record)
         if outcome is not None:
             return _respond(request, outcome)
 
-    def run() -> service.QueryOutcome:
+    def run(record: service.Recorder) -> service.QueryOutcome:
         # Its own read session, in the worker thread: a cached answer above needs none.
         with store.read_sessions() as session:
             return service.run(session, principal, runtime, body, record=record, arrow=arrow)
 
-    outcome = await run_in_threadpool(run)
-    return _respond(request, outcome)
+    return _respond(request, await run_recorded(request, principal, run))
 
 
 @router.post("/sql", name="queries_sql", response_model=QueryResult, responses=RESULT_CONTENT)
-def run_sql(
+async def run_sql(
     body: SqlRun,
     request: Request,
     session: ReadSession,
@@ -94,10 +110,11 @@ def run_sql(
 ) -> Response:
     """Raw SQL on a connection (QUERIER role; not for users with access filters)."""
     arrow = ARROW in request.headers.get("accept", "")
-    outcome = service.run_sql(
-        session, principal, runtime, body, record=_recorder(request, principal), arrow=arrow
-    )
-    return _respond(request, outcome)
+
+    def run(record: service.Recorder) -> service.QueryOutcome:
+        return service.run_sql(session, principal, runtime, body, record=record, arrow=arrow)
+
+    return _respond(request, await run_recorded(request, principal, run))
 
 
 @router.get("/history", name="queries_history", response_model=Many[HistoryEntry])

@@ -2,8 +2,8 @@
 
 A cache hit should cost microseconds, but a history row is a write, and on SQLite every write
 serialises behind one lock. Successful runs are therefore queued and written in batches by one
-background thread; runs that emit events (errors, slow queries) are written at once, in the
-same transaction as their events. Readers of history flush the queue first, so a client never
+background thread; runs that emit events (errors, slow queries) are written in the same
+transaction as their events, before the response (by the request, after its query has run). Readers of history flush the queue first, so a client never
 misses its own query.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from gnomon import events
@@ -28,7 +27,7 @@ INTERVAL_S = 0.2
 
 class HistoryWriter:
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self.store = store
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
         self._lock = threading.Lock()  # one flush at a time
         self._stop = threading.Event()
@@ -49,7 +48,7 @@ class HistoryWriter:
             if not pending:
                 return 0
             try:
-                with self._store.transaction() as session:
+                with self.store.transaction() as session:
                     for start in range(0, len(pending), BATCH):
                         repository.record_many(session, pending[start : start + BATCH])
             except Exception:  # the store is down: keep the rows for the next flush
@@ -69,16 +68,38 @@ class HistoryWriter:
         self._thread.join(timeout=5)
         self.flush()
 
-    def recorder(
-        self, principal: Principal
-    ) -> Callable[[dict[str, Any], list[events.Event]], None]:
-        def record(entry: dict[str, Any], emitted: list[events.Event]) -> None:
-            if not emitted:
-                self.enqueue(entry)
-                return
-            with self._store.transaction() as session:
+    def deferred(self, principal: Principal) -> DeferredRecords:
+        """A recorder for one request; see :class:`DeferredRecords`."""
+        return DeferredRecords(self, principal)
+
+
+class DeferredRecords:
+    """Records one request's runs: rows without events are queued for the background writer;
+    rows with events (errors, slow queries) are kept, and :meth:`write` stores them with their
+    events in one transaction, before the response.
+
+    :meth:`write` is separate because the runs happen in a pool thread and the write must not:
+    on SQLite it may wait for the store's single writer, and pool threads waiting for it can
+    starve the writer of the thread it needs to finish (``gnomon.api.writers`` runs it).
+    """
+
+    def __init__(self, history: HistoryWriter, principal: Principal) -> None:
+        self._history = history
+        self._principal = principal
+        self.pending: list[tuple[dict[str, Any], list[events.Event]]] = []
+
+    def record(self, entry: dict[str, Any], emitted: list[events.Event]) -> None:
+        if emitted:
+            self.pending.append((entry, emitted))
+        else:
+            self._history.enqueue(entry)
+
+    def write(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        with self._history.store.transaction() as session:
+            for entry, emitted in pending:
                 repository.record(session, entry)
                 for event in emitted:
-                    events.emit(session, principal, event)
-
-        return record
+                    events.emit(session, self._principal, event)

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gnomon import policy
+from gnomon.api import writers
 from gnomon.api.deps import CurrentPrincipal, ReadSession, WriteSession
 from gnomon.config import Settings
 from gnomon.scim import bulk, errors, models, service
@@ -55,6 +56,8 @@ async def _in_transaction(request: Request, write: bool, fn: Callable[[Any], Any
         with store.transaction(write=write) as session:
             return fn(session)
 
+    if write:
+        return await writers.run_writing(store, run)
     return await run_in_threadpool(run)
 
 
