@@ -131,7 +131,7 @@ class _Http:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--arrow-runs", type=int, default=5)
     args = parser.parse_args()
     data = ROOT / "data"
