@@ -85,6 +85,18 @@ def test_an_error_arrives_after_the_chunks_before_it() -> None:
     assert source.closed_in is not None
 
 
+def test_a_source_that_fails_to_open_raises_its_error() -> None:
+    def broken() -> Iterator[bytes]:
+        raise LookupError("no such table")
+
+    async def scenario() -> None:
+        async for _ in read_ahead(broken):
+            pass
+
+    with pytest.raises(LookupError, match="no such table"):
+        asyncio.run(asyncio.wait_for(scenario(), 10))
+
+
 def test_stopping_early_closes_the_source_before_returning() -> None:
     """A client that goes away mid-stream: the source (a database cursor in the API) is
     closed by its own thread, and the close has happened when ``aclose`` returns."""

@@ -49,8 +49,9 @@ async def read_ahead(
             stop.set()
 
     def produce() -> None:
-        chunks = open_chunks()
+        chunks: Iterator[T] | None = None
         try:
+            chunks = open_chunks()
             for chunk in chunks:
                 free.acquire()
                 if stop.is_set():

@@ -3,8 +3,8 @@
 A cache hit should cost microseconds, but a history row is a write, and on SQLite every write
 serialises behind one lock. Successful runs are therefore queued and written in batches by one
 background thread; runs that emit events (errors, slow queries) are written in the same
-transaction as their events, before the response (by the request, after its query has run). Readers of history flush the queue first, so a client never
-misses its own query.
+transaction as their events, before the response (by the request, once its query has run).
+Readers of history flush the queue first, so a client never misses its own query.
 """
 
 from __future__ import annotations
