@@ -12,8 +12,9 @@ timed with ``httpx`` (which adds about a millisecond per request here) for compa
 * an Arrow IPC stream of 10M rows through ``/api/v1/queries/sql`` vs DuckDB's own Arrow export
   in this process, alternating (5 runs each, medians): rows/s and their ratio (goal ≥ 0.5), and
   the server's peak memory. The stream is read batch by batch by pyarrow straight from
-  ``http.client``'s response; the same stream read through ``httpx`` (whose chunk parsing is
-  Python, 64 KiB at a time, on the same two cores as the server) is printed beside it.
+  ``http.client``'s response; the same stream read through ``httpx`` and the SDK's decoder
+  (``queries.stream_arrow``; httpx parses the chunked body in Python, 64 KiB at a time, on the
+  same two cores as the server) is printed beside it.
 
 Data comes from the PyPI package ``tpchgen-cli`` (DuckDB's tpch extension cannot be downloaded
 offline). Run: ``make bench`` or ``.venv/bin/python bench/bench_query.py [--scale 1]``.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import io
 import json
 import statistics
 import subprocess
@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from tests.live import live_server  # noqa: E402
+
+from gnomon.client.results import ArrowBatches  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123456789"
 TABLES = ("lineitem", "orders", "customer", "nation")
@@ -205,8 +207,8 @@ def main() -> None:
                 json={"connection": "tpch", "sql": ARROW_SQL},
                 headers={"Accept": ARROW},
             ) as resp:
-                body = io.BufferedReader(_ChunkReader(resp.iter_raw(1 << 20)), buffer_size=1 << 20)
-                for batch in pyarrow.ipc.open_stream(body):
+                # The SDK's decoder (queries.stream_arrow) over httpx's chunks of the body.
+                for batch in ArrowBatches(resp.iter_raw()):
                     rows += batch.num_rows
             counted["api"] = rows
 
@@ -229,28 +231,6 @@ def main() -> None:
             )
         peak_kb = _peak_rss_kb(server.process.pid)
         print(f"  server peak RSS after the Arrow streams: {peak_kb / 1024:.0f} MiB")
-
-
-class _ChunkReader(io.RawIOBase):
-    """A file-like view of an HTTP body, so pyarrow reads the stream as it arrives."""
-
-    def __init__(self, chunks):  # type: ignore[no-untyped-def]
-        self._chunks = iter(chunks)
-        self._buffer = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:  # type: ignore[no-untyped-def]
-        while not len(self._buffer):
-            try:
-                self._buffer = memoryview(next(self._chunks))
-            except StopIteration:
-                return 0
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]  # a view: no copy of the rest
-        return n
 
 
 def _peak_rss_kb(pid: int) -> int:

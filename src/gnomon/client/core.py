@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, TypeVar
 
 import httpx
@@ -57,6 +58,12 @@ class SyncCore:
             idempotency_key=idempotency_key,
         )
 
+    def stream(
+        self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None
+    ) -> AbstractContextManager[httpx.Response]:
+        """The response with its body unread (see ``SyncTransport.stream``)."""
+        return self.transport.stream(method, api_path(path), json=json, headers=headers)
+
     def data(
         self,
         method: str,
@@ -109,6 +116,11 @@ class AsyncCore:
             headers=headers,
             idempotency_key=idempotency_key,
         )
+
+    def stream(
+        self, method: str, path: str, *, json: Any = None, headers: Mapping[str, str] | None = None
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        return self.transport.stream(method, api_path(path), json=json, headers=headers)
 
     async def data(
         self,

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MissingDependencyError", "QueryResult", "arrow_from_ipc"]
+from gnomon.client.arrow_stream import ArrowStreamDecoder
+
+__all__ = [
+    "ArrowBatches",
+    "AsyncArrowBatches",
+    "MissingDependencyError",
+    "QueryResult",
+    "arrow_from_ipc",
+]
 
 
 class MissingDependencyError(ImportError):
@@ -108,3 +116,44 @@ def arrow_from_ipc(payload: bytes) -> Any:
     pa = _require("pyarrow", "Arrow results")
     ipc = importlib.import_module("pyarrow.ipc")
     return ipc.open_stream(pa.py_buffer(payload)).read_all()
+
+
+class ArrowBatches:
+    """The record batches of an Arrow IPC stream whose bytes arrive as ``chunks``."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._decoder = ArrowStreamDecoder()
+
+    @property
+    def schema(self) -> Any:
+        return self._decoder.schema
+
+    def __iter__(self) -> Iterator[Any]:
+        for chunk in self._chunks:
+            yield from self._decoder.feed(chunk)
+        self._decoder.close()
+
+    def read_all(self) -> Any:
+        """The rest of the stream as one ``pyarrow.Table``."""
+        pa = _require("pyarrow", "Arrow results")
+        batches = list(self)
+        return pa.Table.from_batches(batches, schema=self._decoder.schema)
+
+
+class AsyncArrowBatches:
+    """:class:`ArrowBatches` over an async byte stream (``async for``)."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self._decoder = ArrowStreamDecoder()
+
+    @property
+    def schema(self) -> Any:
+        return self._decoder.schema
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for chunk in self._chunks:
+            for batch in self._decoder.feed(chunk):
+                yield batch
+        self._decoder.close()

@@ -23,7 +23,8 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,12 +173,42 @@ class SyncTransport:
             idempotency_key=idempotency_key,
             auto_idempotency=self.auto_idempotency,
         )
+        return self._send(plan, stream=False)
+
+    @contextmanager
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[httpx.Response]:
+        """Like :meth:`request`, but a successful response's body is left unread, to be read as
+        it arrives inside the block (retries happen before any of it is handed out)."""
+        plan = _prepare(
+            method,
+            url,
+            params=None,
+            json=json,
+            headers=headers,
+            idempotency_key=None,
+            auto_idempotency=self.auto_idempotency,
+        )
+        response = self._send(plan, stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _send(self, plan: _Plan, *, stream: bool) -> httpx.Response:
         attempt = 0
         while True:
             try:
-                response = self.http.request(
+                request = self.http.build_request(
                     plan.method, plan.url, params=plan.params, json=plan.json, headers=plan.headers
                 )
+                response = self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 wait = _wait_after_exception(self.policy, plan, exc, attempt)
                 if wait is None:
@@ -187,6 +218,9 @@ class SyncTransport:
                 continue
             if response.status_code < 400:
                 return response
+            if stream:  # the error body is small: read it for the error, then let it go
+                response.read()
+                response.close()
             wait = _wait_after_status(self.policy, plan, response, attempt)
             if wait is None:
                 raise error_from_response(response)
@@ -223,12 +257,41 @@ class AsyncTransport:
             idempotency_key=idempotency_key,
             auto_idempotency=self.auto_idempotency,
         )
+        return await self._send(plan, stream=False)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """See :meth:`SyncTransport.stream`."""
+        plan = _prepare(
+            method,
+            url,
+            params=None,
+            json=json,
+            headers=headers,
+            idempotency_key=None,
+            auto_idempotency=self.auto_idempotency,
+        )
+        response = await self._send(plan, stream=True)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _send(self, plan: _Plan, *, stream: bool) -> httpx.Response:
         attempt = 0
         while True:
             try:
-                response = await self.http.request(
+                request = self.http.build_request(
                     plan.method, plan.url, params=plan.params, json=plan.json, headers=plan.headers
                 )
+                response = await self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 wait = _wait_after_exception(self.policy, plan, exc, attempt)
                 if wait is None:
@@ -238,6 +301,9 @@ class AsyncTransport:
                 continue
             if response.status_code < 400:
                 return response
+            if stream:
+                await response.aread()
+                await response.aclose()
             wait = _wait_after_status(self.policy, plan, response, attempt)
             if wait is None:
                 raise error_from_response(response)

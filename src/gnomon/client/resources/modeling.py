@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from gnomon.client.core import AsyncCore, SyncCore
@@ -20,7 +22,13 @@ from gnomon.client.resources.base import (
     Updatable,
     merge_body,
 )
-from gnomon.client.results import QueryResult, arrow_from_ipc
+from gnomon.client.results import (
+    ArrowBatches,
+    AsyncArrowBatches,
+    QueryResult,
+    _require,
+    arrow_from_ipc,
+)
 
 __all__ = [
     "AsyncConnections",
@@ -178,6 +186,23 @@ class Queries:
         )
         return arrow_from_ipc(response.content)
 
+    @contextmanager
+    def stream_arrow(self, body: Body | None = None, /, **fields: Any) -> Iterator[ArrowBatches]:
+        """Record batches (``pyarrow.RecordBatch``) of the server's Arrow IPC stream, decoded as
+        they arrive, so memory stays bounded by one batch however large the result::
+
+            with gn.queries.stream_arrow(topic="usage_metrics", ...) as batches:
+                for batch in batches:
+                    ...
+
+        ``batches.schema`` is set once the first message has arrived.
+        """
+        _require("pyarrow", "queries.stream_arrow()")
+        with self._core.stream(
+            "POST", self.path, json=merge_body(body, fields), headers={"Accept": ARROW}
+        ) as response:
+            yield ArrowBatches(response.iter_bytes())
+
 
 class AsyncQueries:
     path = "/queries/run"
@@ -200,3 +225,14 @@ class AsyncQueries:
             "POST", self.path, json=merge_body(body, fields), headers={"Accept": ARROW}
         )
         return arrow_from_ipc(response.content)
+
+    @asynccontextmanager
+    async def stream_arrow(
+        self, body: Body | None = None, /, **fields: Any
+    ) -> AsyncIterator[AsyncArrowBatches]:
+        """See :meth:`Queries.stream_arrow`; iterate with ``async for``."""
+        _require("pyarrow", "queries.stream_arrow()")
+        async with self._core.stream(
+            "POST", self.path, json=merge_body(body, fields), headers={"Accept": ARROW}
+        ) as response:
+            yield AsyncArrowBatches(response.aiter_bytes())
