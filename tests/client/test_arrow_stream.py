@@ -98,6 +98,9 @@ def test_a_cut_off_stream_is_an_error_not_a_short_result() -> None:
 def test_bytes_that_are_not_an_arrow_stream_are_refused() -> None:
     with pytest.raises(ValueError, match="not an Arrow IPC stream"):
         ArrowStreamDecoder().feed(b'{"error": "not arrow"}')
+    garbage_header = b"\xff\xff\xff\xff" + (16).to_bytes(4, "little") + b"\xf0" * 16
+    with pytest.raises(ValueError, match="malformed Arrow IPC message header"):
+        ArrowStreamDecoder().feed(garbage_header)
 
 
 QUERY = {

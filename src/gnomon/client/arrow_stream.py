@@ -52,12 +52,17 @@ def _frame(data: bytes | bytearray) -> tuple[int, int] | None:
     if len(data) < 8 + meta_length:
         return None
     meta = bytes(data[8 : 8 + meta_length])
-    table = struct.unpack_from("<I", meta, 0)[0]
-    vtable = table - struct.unpack_from("<i", meta, table)[0]
-    header_at = _field_offset(meta, table, vtable, _HEADER_TYPE_SLOT)
-    header_type = meta[header_at] if header_at else 0
-    body_at = _field_offset(meta, table, vtable, _BODY_LENGTH_SLOT)
-    body_length = struct.unpack_from("<q", meta, body_at)[0] if body_at else 0
+    try:
+        table = struct.unpack_from("<I", meta, 0)[0]
+        vtable = table - struct.unpack_from("<i", meta, table)[0]
+        header_at = _field_offset(meta, table, vtable, _HEADER_TYPE_SLOT)
+        header_type = meta[header_at] if header_at else 0
+        body_at = _field_offset(meta, table, vtable, _BODY_LENGTH_SLOT)
+        body_length = struct.unpack_from("<q", meta, body_at)[0] if body_at else 0
+    except (struct.error, IndexError) as exc:
+        raise ValueError(f"malformed Arrow IPC message header: {exc}") from exc
+    if body_length < 0:
+        raise ValueError("malformed Arrow IPC message header: negative body length")
     size = 8 + meta_length + body_length
     return (size, header_type) if len(data) >= size else None
 
