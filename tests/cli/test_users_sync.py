@@ -8,6 +8,8 @@ from pathlib import Path
 from tests.cli.conftest import Cli
 from tests.client.servers import RestartableServer
 
+from gnomon.cli.users import _create_many
+from gnomon.cli.users_sync import Action
 from gnomon.client import Gnomon
 
 MAPPING = """
@@ -166,3 +168,51 @@ def test_sync_reports_every_problem_in_the_file(
     assert result.exit_code == 2
     assert "line 3" in result.output
     assert "line 4" in result.output
+
+
+def test_a_row_the_server_refuses_fails_alone(
+    cli: Cli, demo_server: RestartableServer, org_token: str, tmp_path: Path
+) -> None:
+    """New users go 100 per request; a row whose value the server refuses (a date attribute
+    given text) is reported with the reason, and the rest of its batch is created."""
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING)
+    rows = hr_rows(150)
+    rows[42]["start_date"] = "next spring"
+    hr = write_csv(tmp_path / "hr.csv", rows)
+    with Gnomon(demo_server.url, org_token) as gn:
+        gn.user_attributes.create(name="start_date", type="date")
+        result = cli(
+            "users",
+            "sync",
+            "--csv",
+            str(hr),
+            "--mapping",
+            str(mapping),
+            url=demo_server.url,
+            token=org_token,
+            ok=False,
+        )
+        assert result.exit_code == 1
+        assert "failed create emp0042@example.com" in result.output
+        assert "start_date" in result.output  # the reason names the attribute
+        assert _count(result.output, "failed") == 1
+        assert gn.users.list(active=True).total == 149
+        assert gn.users.find_by_email("emp0042@example.com") is None
+        assert gn.users.find_by_email("emp0043@example.com") is not None
+
+
+def test_a_batch_refused_whole_falls_back_to_one_request_per_user(
+    demo_server: RestartableServer, org_token: str
+) -> None:
+    """A body the server cannot read at all makes it refuse the whole batch (422, nothing
+    created); the sync then sends the chunk one user at a time so only that row fails."""
+    good = [
+        Action("create", f"ok{i}@example.com", {"email": f"ok{i}@example.com"}) for i in range(3)
+    ]
+    bad = Action("create", "bad@example.com", {"email": "bad@example.com", "groups": "x"})
+    with Gnomon(demo_server.url, org_token) as gn:
+        failures = _create_many(gn, [good[0], bad, good[1], good[2]])
+        assert len(failures) == 1
+        assert failures[0].startswith("create bad@example.com:")
+        assert gn.users.list().total == 3
