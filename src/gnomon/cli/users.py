@@ -18,6 +18,9 @@ from gnomon.client.models import UserBatchItem
 
 app = typer.Typer(no_args_is_help=True, help="Users: list, and sync from an HR export.")
 
+# New users per POST /users/batch request during a sync.
+CREATE_BATCH = 100
+
 
 @app.command("list")
 @handles_api_errors
@@ -151,9 +154,6 @@ def _run(gn: Gnomon, actions: list[Action], concurrency: int, console: Console) 
     for line in failures:
         typer.echo(f"failed {line}", err=True)
     return len(failures)
-
-
-CREATE_BATCH = 100
 
 
 def _create_many(gn: Gnomon, chunk: list[Action]) -> list[str]:
