@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from click.testing import Result
 from tests.cli.conftest import Cli
 from tests.client.servers import RestartableServer
 
@@ -137,6 +138,13 @@ def test_sync_of_1000_rows_is_idempotent(
         assert gn.whoami().is_org_admin
 
 
+def _failing_sync(
+    cli: Cli, server: RestartableServer, token: str, hr: Path, mapping: Path
+) -> Result:
+    args = ["users", "sync", "--csv", str(hr), "--mapping", str(mapping)]
+    return cli(*args, url=server.url, token=token, ok=False)
+
+
 def _count(output: str, label: str) -> int:
     for line in output.splitlines():
         cells = [c.strip() for c in line.replace("│", "|").split("|") if c.strip()]
@@ -154,17 +162,7 @@ def test_sync_reports_every_problem_in_the_file(
     rows[1]["email"] = ""
     rows[2]["email"] = rows[0]["email"]
     hr = write_csv(tmp_path / "bad.csv", rows)
-    result = cli(
-        "users",
-        "sync",
-        "--csv",
-        str(hr),
-        "--mapping",
-        str(mapping),
-        url=demo_server.url,
-        token=org_token,
-        ok=False,
-    )
+    result = _failing_sync(cli, demo_server, org_token, hr, mapping)
     assert result.exit_code == 2
     assert "line 3" in result.output
     assert "line 4" in result.output
@@ -182,17 +180,7 @@ def test_a_row_the_server_refuses_fails_alone(
     hr = write_csv(tmp_path / "hr.csv", rows)
     with Gnomon(demo_server.url, org_token) as gn:
         gn.user_attributes.create(name="start_date", type="date")
-        result = cli(
-            "users",
-            "sync",
-            "--csv",
-            str(hr),
-            "--mapping",
-            str(mapping),
-            url=demo_server.url,
-            token=org_token,
-            ok=False,
-        )
+        result = _failing_sync(cli, demo_server, org_token, hr, mapping)
         assert result.exit_code == 1
         assert "failed create emp0042@example.com" in result.output
         assert "start_date" in result.output  # the reason names the attribute

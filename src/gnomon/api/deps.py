@@ -20,7 +20,7 @@ from gnomon.config import Settings
 from gnomon.errors import Forbidden, Unauthenticated
 from gnomon.principal import Principal, RequestMeta
 from gnomon.runtime import Runtime
-from gnomon.store.db import Store
+from gnomon.store.db import Store, end_session
 
 bearer = HTTPBearer(auto_error=False, description="An organization or personal API key.")
 
@@ -65,26 +65,10 @@ async def write_session(request: Request) -> AsyncIterator[Session]:
             yield session
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await _end_off_loop(session, commit=False)
+                await writers.outside_pool(lambda: end_session(session, commit=False))
             raise
         with anyio.CancelScope(shield=True):
-            await _end_off_loop(session, commit=True)
-
-
-async def _end_off_loop(session: Session, *, commit: bool) -> None:
-    def end() -> None:
-        try:
-            if commit:
-                session.commit()
-            else:
-                session.rollback()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-
-    await anyio.to_thread.run_sync(end, limiter=anyio.CapacityLimiter(1))
+            await writers.outside_pool(lambda: end_session(session, commit=True))
 
 
 def request_meta(request: Request) -> RequestMeta:
@@ -143,7 +127,7 @@ async def current_principal(
         # Not through the writer gate: this request may already hold a place there (its write
         # session can be resolved before this dependency). A thread of its own instead of a
         # pool token, so waiting for the writer never starves the pool (gnomon.api.writers).
-        await anyio.to_thread.run_sync(touch, limiter=anyio.CapacityLimiter(1))
+        await writers.outside_pool(touch)
     request.state.principal = principal
     return principal
 

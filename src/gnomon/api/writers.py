@@ -64,11 +64,13 @@ async def writing(store: Store) -> AsyncIterator[None]:
         yield
 
 
-async def run_writing(store: Store, fn: Callable[[], T]) -> T:
-    """``fn`` (which writes to the store) in a worker thread, after waiting for a writer place.
+async def outside_pool(fn: Callable[[], T]) -> T:
+    """``fn`` in a worker thread that takes no pool token (a limiter of its own, as FastAPI
+    does for dependency teardown): work that may wait for the writer never starves the pool."""
+    return await anyio.to_thread.run_sync(fn, limiter=anyio.CapacityLimiter(1))
 
-    Its thread comes from a limiter of its own, like FastAPI's dependency teardown: a writer
-    never waits for a pool token either.
-    """
+
+async def run_writing(store: Store, fn: Callable[[], T]) -> T:
+    """``fn`` (which writes to the store) outside the pool, after waiting for a writer place."""
     async with writing(store):
-        return await anyio.to_thread.run_sync(fn, limiter=anyio.CapacityLimiter(1))
+        return await outside_pool(fn)

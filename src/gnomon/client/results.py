@@ -118,16 +118,22 @@ def arrow_from_ipc(payload: bytes) -> Any:
     return ipc.open_stream(pa.py_buffer(payload)).read_all()
 
 
-class ArrowBatches:
-    """The record batches of an Arrow IPC stream whose bytes arrive as ``chunks``."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
+class _Batches:
+    def __init__(self) -> None:
         self._decoder = ArrowStreamDecoder()
 
     @property
     def schema(self) -> Any:
+        """The stream's schema, once its first message has arrived."""
         return self._decoder.schema
+
+
+class ArrowBatches(_Batches):
+    """The record batches of an Arrow IPC stream whose bytes arrive as ``chunks``."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
 
     def __iter__(self) -> Iterator[Any]:
         for chunk in self._chunks:
@@ -141,16 +147,12 @@ class ArrowBatches:
         return pa.Table.from_batches(batches, schema=self._decoder.schema)
 
 
-class AsyncArrowBatches:
+class AsyncArrowBatches(_Batches):
     """:class:`ArrowBatches` over an async byte stream (``async for``)."""
 
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        super().__init__()
         self._chunks = chunks
-        self._decoder = ArrowStreamDecoder()
-
-    @property
-    def schema(self) -> Any:
-        return self._decoder.schema
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         async for chunk in self._chunks:

@@ -121,6 +121,20 @@ def make_engine(url: str, *, echo: bool = False, per_thread: bool = False) -> En
     return create_engine(url, **kwargs)
 
 
+def end_session(session: Session, *, commit: bool) -> None:
+    """Commit (or roll back) and close; a failed commit is rolled back before it raises."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 @dataclass
 class Store:
     """The engine plus two session factories: read sessions and write sessions.
@@ -169,12 +183,10 @@ class Store:
         session = factory()
         try:
             yield session
-            session.commit()
         except BaseException:
-            session.rollback()
+            end_session(session, commit=False)
             raise
-        finally:
-            session.close()
+        end_session(session, commit=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
