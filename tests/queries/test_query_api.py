@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pyarrow.ipc
@@ -35,29 +36,42 @@ def test_cache_hit_refresh_bypass_and_connection_refresh(qclient: TestClient, qo
     assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is False
 
 
-def _count_cached_answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Records, for each call of the event-loop path, whether it answered."""
-    answered: list[bool] = []
-    real = service.cached_answer
+def _loop_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records, for each query started on the event loop, how far the loop took it: "answer"
+    (a cache hit), "execution" (only the warehouse round trip went to a thread), "none" (the
+    whole query went to the thread pool) or "error"."""
+    steps: list[str] = []
+    real = service.begin
 
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        outcome = real(*args, **kwargs)
-        answered.append(outcome is not None)
-        return outcome
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not kwargs.get("memory_only"):
+            return real(*args, **kwargs)
+        try:
+            step = real(*args, **kwargs)
+        except Exception:
+            steps.append("error")
+            raise
+        if step is None:
+            steps.append("none")
+        else:
+            steps.append("execution" if isinstance(step, service.Execution) else "answer")
+        return step
 
-    monkeypatch.setattr(service, "cached_answer", counting)
-    return answered
+    monkeypatch.setattr(service, "begin", recording)
+    return steps
 
 
 @pytest.mark.parametrize("local_reads", [True, False])
-def test_cache_hits_on_and_off_the_event_loop_agree(
+def test_queries_on_and_off_the_event_loop_agree(
     qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch, local_reads: bool
 ) -> None:
-    """With local reads a repeated query is answered on the event loop; without (Redis cache,
-    PostgreSQL store) in a worker thread. Same answer, same history either way."""
+    """With local reads a query runs on the event loop but for its warehouse round trip, and a
+    repeated one is answered there; without (Redis cache, PostgreSQL store) all of it runs in a
+    worker thread. Same answer, same history either way."""
     qclient.app.state.runtime.local_reads = local_reads  # type: ignore[attr-defined]
-    answered = _count_cached_answers(monkeypatch)
-    first = run(qclient, qorg, {**REVENUE, "name": "loop"}).json()
+    run(qclient, qorg, {**REVENUE, "plan_only": True})  # the model version is in memory
+    steps = _loop_steps(monkeypatch)
+    first = run(qclient, qorg, {**REVENUE, "name": "loop", "cache": "refresh"}).json()
     second = run(qclient, qorg, {**REVENUE, "name": "loop"}).json()
     assert first["meta"]["cache_hit"] is False
     assert second["meta"]["cache_hit"] is True
@@ -65,7 +79,7 @@ def test_cache_hits_on_and_off_the_event_loop_agree(
     assert {k: v for k, v in second["meta"].items() if k not in ("cache_hit", "duration_ms")} == {
         k: v for k, v in first["meta"].items() if k not in ("cache_hit", "duration_ms")
     }
-    assert answered == ([False, True] if local_reads else [])
+    assert steps == (["execution", "answer"] if local_reads else [])
     history = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
     mine = [h for h in history if h["name"] == "loop"]
     assert sorted(h["cache_hit"] for h in mine) == [False, True]
@@ -75,23 +89,53 @@ def test_cache_hits_on_and_off_the_event_loop_agree(
 def test_event_loop_path_defers_to_the_full_path(
     qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A model version not in memory, a bad query or a cache miss is not answered on the event
-    loop; the full path then answers (or reports the error) as before."""
-    answered = _count_cached_answers(monkeypatch)
-    run(qclient, qorg, REVENUE)
+    """A model version not in memory is not parsed on the event loop: the full path answers
+    it. A bad query fails on the loop and is recorded once."""
+    run(qclient, qorg, {**REVENUE, "plan_only": True})  # the model version is in memory
+    steps = _loop_steps(monkeypatch)
+    run(qclient, qorg, {**REVENUE, "cache": "refresh"})
     qclient.app.state.runtime.models = LruCache(16)  # type: ignore[attr-defined]
     evicted = run(qclient, qorg, REVENUE).json()
     assert evicted["meta"]["cache_hit"] is True  # answered by the full path, from the cache
     bad = run(qclient, qorg, {**REVENUE, "measures": ["no_such_measure"]})
     assert bad.status_code == 422
     assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is True
-    assert answered == [False, False, False, True]
+    assert steps == ["execution", "none", "error", "answer"]
     errors = [
         h
         for h in qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
         if h["status"] == "error"
     ]
-    assert len(errors) == 1  # the bad query is recorded once, by the full path
+    assert len(errors) == 1
+
+
+def test_failed_execution_on_the_loop_path_is_recorded_with_its_event(
+    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warehouse error after the loop prepared the query: 4xx/5xx answer, one history row
+    with its error type, one query.error event."""
+    run(qclient, qorg, {**REVENUE, "plan_only": True})  # the model version is in memory
+    steps = _loop_steps(monkeypatch)
+
+    real_execute = service.Execution.execute
+
+    def broken(self: service.Execution):  # type: ignore[no-untyped-def]
+        self.prepared.compiled = dataclasses.replace(
+            self.prepared.compiled, sql="select * from no_such_table"
+        )
+        return real_execute(self)
+
+    monkeypatch.setattr(service.Execution, "execute", broken)
+    r = run(qclient, qorg, {**REVENUE, "name": "broken", "cache": "bypass"})
+    assert r.status_code >= 400, r.text
+    assert steps == ["execution"]
+    history = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
+    mine = [h for h in history if h["name"] == "broken"]
+    assert [(h["status"], h["error_type"]) for h in mine] == [("error", "database_error")]
+    audit = qclient.get(
+        "/api/v1/audit-events", headers=qorg.headers, params={"type": "query.error"}
+    ).json()["data"]
+    assert [e["data"].get("query_name") for e in audit].count("broken") == 1
 
 
 def test_model_change_invalidates_cache(qclient: TestClient, qorg: Org) -> None:

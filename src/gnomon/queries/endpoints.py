@@ -18,8 +18,10 @@ from gnomon.api.streaming import read_ahead
 from gnomon.engine import iter_arrow_ipc, iter_csv
 from gnomon.principal import Principal
 from gnomon.queries import service
+from gnomon.queries.recording import DeferredRecords
 from gnomon.queries.schemas import HistoryEntry, QueryResult, QueryRun, SqlRun
 from gnomon.runtime import Runtime
+from gnomon.store.db import Store
 
 T = TypeVar("T")
 
@@ -49,9 +51,13 @@ async def run_recorded(
     try:
         return await run_in_threadpool(work, records.record)
     finally:
-        if records.pending:
-            with anyio.CancelScope(shield=True):
-                await writers.run_writing(get_store(request), records.write)
+        await _write_pending(request, records)
+
+
+async def _write_pending(request: Request, records: DeferredRecords) -> None:
+    if records.pending:
+        with anyio.CancelScope(shield=True):
+            await writers.run_writing(get_store(request), records.write)
 
 
 def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
@@ -80,24 +86,45 @@ async def run_query(
     """Run a topic query (the seed's body as written). ``Accept: text/csv`` or
     ``application/vnd.apache.arrow.stream`` for other formats."""
     arrow = ARROW in request.headers.get("accept", "") and not body.plan_only
-    # A repeated query is answered from memory on the event loop when every read it needs is
-    # local: the hop to a worker thread would cost more than the answer. Everything else (and
-    # any doubt) runs the full path in the thread pool.
-    store = get_store(request)
-    if runtime.local_reads and store.loop_sessions is not None and not arrow:
-        # A cached answer records no events: its history row only goes to the queue.
-        record = runtime.history.deferred(principal).record
-        with store.loop_sessions() as loop_session:
-            outcome = service.cached_answer(loop_session, principal, runtime, body, record=record)
-        if outcome is not None:
-            return _respond(request, outcome)
+    records = runtime.history.deferred(principal)
+    try:
+        outcome = await _run_topic_query(
+            get_store(request), principal, runtime, body, records, arrow
+        )
+    finally:
+        await _write_pending(request, records)
+    return _respond(request, outcome)
 
-    def run(record: service.Recorder) -> service.QueryOutcome:
-        # Its own read session, in the worker thread: a cached answer above needs none.
+
+async def _run_topic_query(
+    store: Store,
+    principal: Principal,
+    runtime: Runtime,
+    body: QueryRun,
+    records: DeferredRecords,
+    arrow: bool,
+) -> service.QueryOutcome:
+    record = records.record
+    if runtime.local_reads and store.loop_sessions is not None:
+        # Every read is local (an SQLite file and the in-process cache): everything but the
+        # warehouse round trip runs on the event loop, where it costs less than the two hops
+        # to a worker thread and back would. A cached answer needs no thread at all.
+        with store.loop_sessions() as session:
+            step = service.begin(
+                session, principal, runtime, body, record=record, arrow=arrow, memory_only=True
+            )
+        if isinstance(step, service.Execution):
+            return service.finish(runtime, step, await run_in_threadpool(step.execute))
+        if step is not None:
+            return step
+    # Everything else (a networked store or cache, a model version to parse, a system topic,
+    # an Arrow stream) runs the whole path in the thread pool.
+
+    def run() -> service.QueryOutcome:
         with store.read_sessions() as session:
             return service.run(session, principal, runtime, body, record=record, arrow=arrow)
 
-    return _respond(request, await run_recorded(request, principal, run))
+    return await run_in_threadpool(run)
 
 
 @router.post("/sql", name="queries_sql", response_model=QueryResult, responses=RESULT_CONTENT)

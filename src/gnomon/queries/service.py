@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from gnomon import events
 from gnomon.connections import service as connections
-from gnomon.engine import ArrowStream, CachedResult, Column, cache_key, rows_to_json_bytes
+from gnomon.engine import (
+    ArrowStream,
+    CachedResult,
+    Column,
+    Engine,
+    cache_key,
+    rows_to_json_bytes,
+)
 from gnomon.errors import Forbidden, GnomonError, Invalid, Issue, NotFound, QueryError
 from gnomon.identity import service_access
 from gnomon.modeling import service as modeling
@@ -201,31 +208,34 @@ def run(
     arrow: bool = False,
 ) -> QueryOutcome:
     """Run a topic query. Raises domain errors; records history and events either way."""
-    state = _Run(principal, body.name, body.topic, None)
-    try:
-        outcome = _run(session, principal, runtime, body, state, arrow=arrow)
-    except GnomonError as exc:
-        state.record_failure(exc, record)
-        raise
+    step = begin(session, principal, runtime, body, record=record, arrow=arrow)
+    assert step is not None  # only memory_only=True gives up
+    if isinstance(step, Execution):
+        return finish(runtime, step, step.execute())
+    return step
+
+
+def _record_success(
+    state: _Run, outcome: QueryOutcome, record: Recorder, *, slow_after_s: float | None
+) -> None:
+    """The history row of a run that answered, with ``query.slow_execution`` when it ran on
+    a database for at least ``slow_after_s`` (the organization's threshold; None for runs that
+    executed nothing: a plan, a cache hit)."""
     entry = state.history(
         status="ok", rows=len(outcome.rows), cache_hit=outcome.cache_hit, error_type=None
     )
     emitted: list[events.Event] = []
     seconds = entry["duration_ms"] / 1000
-    # A cache hit or a plan runs nothing on the database: only executions can be slow.
-    if not body.plan_only and not outcome.cache_hit and state.sql_hash is not None:
-        threshold = webhooks.slow_query_threshold(session, principal.org_id)
-        if seconds >= threshold:
-            data = SlowQueryData(
-                execution_time=round(seconds, 3), threshold_s=threshold, **state.common()
+    if slow_after_s is not None and state.sql_hash is not None and seconds >= slow_after_s:
+        data = SlowQueryData(
+            execution_time=round(seconds, 3), threshold_s=slow_after_s, **state.common()
+        )
+        emitted.append(
+            events.Event(
+                "query.slow_execution", "query", state.sql_hash, data.model_dump(mode="json")
             )
-            emitted.append(
-                events.Event(
-                    "query.slow_execution", "query", state.sql_hash, data.model_dump(mode="json")
-                )
-            )
+        )
     record(entry, emitted)
-    return outcome
 
 
 @dataclass
@@ -287,89 +297,125 @@ def _prepare(
     return _Prepared(loaded, conn, compiled, access, outcome)
 
 
-def cached_answer(
+@dataclass
+class Execution:
+    """A compiled topic query that has to go to the warehouse.
+
+    :meth:`execute` is the round trip: it blocks, so it belongs in a worker thread, and it needs
+    no metadata session. :func:`finish` (cache, history, events) is the bookkeeping after it.
+    Splitting them lets a caller on an event loop do everything but the round trip without a
+    hop to a thread.
+    """
+
+    body: QueryRun
+    state: _Run
+    prepared: _Prepared
+    engine: Engine
+    record: Recorder
+    # The organization's slow-query threshold, read with the rest before the round trip so
+    # that the bookkeeping after it needs no metadata session.
+    slow_after_s: float
+
+    def execute(self) -> CachedResult:
+        """The query on the warehouse and its JSON ``data`` array; a failure is recorded."""
+        try:
+            result = self.engine.execute(self.prepared.compiled.sql)
+        except GnomonError as exc:
+            self.state.record_failure(exc, self.record)
+            raise
+        return CachedResult(
+            result.columns,
+            result.rows,
+            time.time(),
+            truncated=result.truncated,
+            duration_ms=result.duration_ms,
+            data_json=rows_to_json_bytes(result.columns, result.rows, self.state.fields),
+        )
+
+
+def begin(
     session: Session,
     principal: Principal,
     runtime: Runtime,
     body: QueryRun,
     *,
     record: Recorder,
-) -> QueryOutcome | None:
-    """The answer from the result cache, or None.
+    arrow: bool = False,
+    memory_only: bool = False,
+) -> QueryOutcome | Execution | None:
+    """A topic query up to the warehouse: the outcome when none is needed (a plan, a cache hit,
+    a system topic, an Arrow stream to read), otherwise the :class:`Execution` to run.
 
-    Touches nothing but memory and a few prepared reads of the store, so that a caller on an
-    event loop can answer a repeated query without a hop to a worker thread. None whenever the
-    full path is needed: not cached, the model version not in memory yet, or any error (the
-    caller then calls :func:`run`, which does the work again and reports the error properly).
+    Raises domain errors and records them. With ``memory_only`` it touches nothing but memory
+    and a few prepared reads of the store, so that a caller on an event loop can use it, and
+    gives up (None, having recorded nothing) when more is needed: a model version not loaded
+    yet, a system topic, an Arrow stream.
     """
-    if body.plan_only or body.cache != "normal" or body.topic in SYSTEM_TOPICS:
+    if memory_only and (arrow or body.topic in SYSTEM_TOPICS):
         return None
     state = _Run(principal, body.name, body.topic, None)
+    system = body.topic in SYSTEM_TOPICS
     try:
-        prepared = _prepare(session, principal, runtime, body, state, memory_only=True)
-    except GnomonError:
-        return None
-    if prepared is None:
-        return None
-    hit = runtime.cache.get(prepared.cache_key())
-    if hit is None:
-        return None
-    outcome = prepared.outcome
-    _fill(outcome, prepared.compiled, hit, cache_hit=True)
-    record(state.history(status="ok", rows=len(outcome.rows), cache_hit=True, error_type=None), [])
+        if system:
+            outcome = _run_system_topic(session, principal, runtime, body, state)
+        else:
+            prepared = _prepare(session, principal, runtime, body, state, memory_only=memory_only)
+            if prepared is None:
+                return None
+            step = _without_warehouse(session, runtime, body, prepared, state, record, arrow=arrow)
+            if isinstance(step, Execution):
+                return step
+            outcome = step
+    except GnomonError as exc:
+        state.record_failure(exc, record)
+        raise
+    # A system topic's query ran on the store: it can be slow too.
+    slow_after_s = (
+        webhooks.slow_query_threshold(session, principal.org_id)
+        if system and not body.plan_only
+        else None
+    )
+    _record_success(state, outcome, record, slow_after_s=slow_after_s)
     return outcome
 
 
-def _run(
+def _without_warehouse(
     session: Session,
-    principal: Principal,
     runtime: Runtime,
     body: QueryRun,
+    prepared: _Prepared,
     state: _Run,
+    record: Recorder,
     *,
     arrow: bool,
-) -> QueryOutcome:
-    if body.topic in SYSTEM_TOPICS:
-        # Before this session reads anything (its snapshot starts at the first read), so the
-        # caller's own recent queries are in what it reads.
-        runtime.history.flush()
-        _access, state.user = _access_for(session, principal, body.user_id)
-        return _run_system(session, principal, body, state)
-    prepared = _prepare(session, principal, runtime, body, state)
-    assert prepared is not None  # only memory_only=True gives up
-    loaded, conn, compiled, outcome = (
-        prepared.loaded,
-        prepared.conn,
-        prepared.compiled,
-        prepared.outcome,
-    )
+) -> QueryOutcome | Execution:
+    compiled, outcome = prepared.compiled, prepared.outcome
     if body.plan_only:
         outcome.plan = compiled.plan.describe()
         return outcome
-    engine = connections.engine_for(runtime, conn)
+    engine = connections.engine_for(runtime, prepared.conn)
     if arrow:
         outcome.arrow = engine.stream_arrow(compiled.sql)
         return outcome
-    key = prepared.cache_key()
     if body.cache == "normal":
-        hit = runtime.cache.get(key)
+        hit = runtime.cache.get(prepared.cache_key())
         if hit is not None:
             _fill(outcome, compiled, hit, cache_hit=True)
             return outcome
-    result = engine.execute(compiled.sql)
-    data_json = rows_to_json_bytes(result.columns, result.rows, state.fields)
-    cached = CachedResult(
-        result.columns,
-        result.rows,
-        time.time(),
-        truncated=result.truncated,
-        duration_ms=result.duration_ms,
-        data_json=data_json,
-    )
-    if body.cache != "bypass":
-        tags = [f"conn:{conn['id']}", f"model:{loaded.id}"]
-        runtime.cache.set(key, cached, _ttl(loaded.semantic, compiled.topic), tags)
-    _fill(outcome, compiled, cached, cache_hit=False)
+    threshold = webhooks.slow_query_threshold(session, state.principal.org_id)
+    return Execution(body, state, prepared, engine, record, threshold)
+
+
+def finish(runtime: Runtime, execution: Execution, result: CachedResult) -> QueryOutcome:
+    """After :meth:`Execution.execute`: cache the result, record the run, answer."""
+    prepared, state = execution.prepared, execution.state
+    if execution.body.cache != "bypass":
+        tags = [f"conn:{prepared.conn['id']}", f"model:{prepared.loaded.id}"]
+        ttl = _ttl(prepared.loaded.semantic, prepared.compiled.topic)
+        runtime.cache.set(prepared.cache_key(), result, ttl, tags)
+    outcome = prepared.outcome
+    _fill(outcome, prepared.compiled, result, cache_hit=False)
+    _record_success(state, outcome, execution.record, slow_after_s=execution.slow_after_s)
     return outcome
 
 
@@ -411,10 +457,14 @@ def _fill(
     outcome.data_json = result.data_json or rows_to_json_bytes(result.columns, result.rows, names)
 
 
-def _run_system(
-    session: Session, principal: Principal, body: QueryRun, state: _Run
+def _run_system_topic(
+    session: Session, principal: Principal, runtime: Runtime, body: QueryRun, state: _Run
 ) -> QueryOutcome:
     """System topics read the metadata store, always scoped to the caller's organization."""
+    # Before this session reads anything (its snapshot starts at the first read), so the
+    # caller's own recent queries are in what it reads.
+    runtime.history.flush()
+    _access, state.user = _access_for(session, principal, body.user_id)
     dialect = session.get_bind().dialect.name
     dialect = "postgres" if dialect == "postgresql" else dialect
     access = AccessContext({ORG_ATTRIBUTE: (principal.org_id,)})

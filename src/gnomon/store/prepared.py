@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Dialect, Engine, Select, Table, bindparam
+from sqlalchemy import Connection, Dialect, Engine, Select, Table, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -44,9 +44,9 @@ def _bound(values: Mapping[str, Any], positional: tuple[str, ...] | None) -> Any
     return tuple(values[name] for name in positional) if positional is not None else values
 
 
-def _dbapi(session: Session) -> Any:
-    """The DB-API connection of the session's transaction."""
-    dbapi_connection = session.connection().connection.dbapi_connection
+def _dbapi(connection: Connection) -> Any:
+    """The DB-API connection under a SQLAlchemy connection (a session's, in its transaction)."""
+    dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None
     return dbapi_connection
 
@@ -104,8 +104,9 @@ class PreparedSelect(_PerDialect[_CompiledSelect]):
         self, bind: Engine | Session, params: Mapping[str, str | int | bool]
     ) -> list[dict[str, Any]]:
         if isinstance(bind, Session):
-            compiled = self._for(bind.connection().dialect)
-            raw_rows = self._execute(_dbapi(bind), compiled, params)
+            connection = bind.connection()
+            compiled = self._for(connection.dialect)
+            raw_rows = self._execute(_dbapi(connection), compiled, params)
         else:
             compiled = self._for(bind.dialect)
             pooled = bind.raw_connection()
@@ -192,7 +193,8 @@ class PreparedStatement(_PerDialect[_CompiledDml]):
     def executemany(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
-        compiled = self._for(session.connection().dialect)
+        connection = session.connection()
+        compiled = self._for(connection.dialect)
         bound: list[Any] = []
         for row in rows:
             values = {**compiled.defaults, **row}
@@ -200,7 +202,7 @@ class PreparedStatement(_PerDialect[_CompiledDml]):
                 if name in values:  # None too: JSON stores it as 'null', as a Session does
                     values[name] = proc(values[name])
             bound.append(_bound(values, compiled.positional))
-        cursor = _dbapi(session).cursor()
+        cursor = _dbapi(connection).cursor()
         try:
             if len(bound) == 1:
                 cursor.execute(compiled.sql, bound[0])
