@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,9 +33,15 @@ class _Scheduler:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        # The due time the thread sleeps until (inf: until notified).
+        self._waiting_until = math.inf
 
     def schedule(self, due: float, callback: Cancel) -> int:
         with self._cond:
+            # Deadlines of queries that ended are dropped here, by the next query, so that the
+            # thread need not wake up for them.
+            while self._heap and self._heap[0][1] not in self._live:
+                heapq.heappop(self._heap)
             handle = next(self._seq)
             heapq.heappush(self._heap, (due, handle, callback))
             self._live.add(handle)
@@ -43,7 +50,10 @@ class _Scheduler:
                     target=self._run, name="gnomon-query-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Only a deadline earlier than the one the thread sleeps until must wake it: waking
+            # it for every query put a second thread on the CPU just as the query started.
+            if due < self._waiting_until:
+                self._cond.notify()
             return handle
 
     def cancel(self, handle: int) -> bool:
@@ -58,6 +68,7 @@ class _Scheduler:
         while True:
             with self._cond:
                 while not self._heap:
+                    self._waiting_until = math.inf
                     self._cond.wait()
                 due, handle, callback = self._heap[0]
                 now = time.monotonic()
@@ -65,6 +76,7 @@ class _Scheduler:
                     heapq.heappop(self._heap)
                     continue
                 if due > now:
+                    self._waiting_until = due
                     self._cond.wait(due - now)
                     continue
                 heapq.heappop(self._heap)
