@@ -393,15 +393,15 @@ def _without_warehouse(
     if body.plan_only:
         outcome.plan = compiled.plan.describe()
         return outcome
-    engine = connections.engine_for(runtime, prepared.conn)
     if arrow:
-        outcome.arrow = engine.stream_arrow(compiled.sql)
+        outcome.arrow = connections.engine_for(runtime, prepared.conn).stream_arrow(compiled.sql)
         return outcome
     if body.cache == "normal":
         hit = runtime.cache.get(prepared.cache_key())
         if hit is not None:
             _fill(outcome, compiled, hit, cache_hit=True)
             return outcome
+    engine = connections.engine_for(runtime, prepared.conn)
     threshold = webhooks.slow_query_threshold(session, state.principal.org_id)
     return Execution(body, state, prepared, engine, record, threshold)
 
