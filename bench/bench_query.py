@@ -2,7 +2,8 @@
 
 * ``POST /api/v1/queries/run`` over HTTP (cache bypassed) vs DuckDB running the same SQL
   directly, in this process, the two runs alternating: median times and their ratio
-  (goal ≤ 1.05);
+  (goal ≤ 1.05), with a 95 % bootstrap interval of that ratio (how far this machine's noise
+  alone could move it);
 * a cache hit over HTTP: p50 / p95 latency (goal p50 < 2 ms).
 
 Requests are timed with the standard library's ``http.client`` on one keep-alive connection,
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -92,15 +94,27 @@ def _timed_ms(fn) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - started) * 1000
 
 
-def _alternating_medians(a, b, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Medians of ``a`` and ``b`` run alternately (a b b a …), so that drift in the machine's
+def _alternating(a, b, runs: int) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """Times of ``a`` and ``b`` run alternately (a b b a …), so that drift in the machine's
     speed during the measurement affects both sides alike."""
-    times_a, times_b = [], []
+    times_a: list[float] = []
+    times_b: list[float] = []
     for i in range(runs):
         pair = ((a, times_a), (b, times_b)) if i % 2 == 0 else ((b, times_b), (a, times_a))
         for fn, times in pair:
             times.append(_timed_ms(fn))
-    return statistics.median(times_a), statistics.median(times_b)
+    return times_a, times_b
+
+
+def _ratio_interval(a: list[float], b: list[float], *, draws: int = 2000) -> tuple[float, float]:
+    """A 95 % bootstrap interval of median(a) / median(b): how far the printed ratio could move
+    on this machine's noise alone."""
+    rng = random.Random(0)
+    ratios = sorted(
+        statistics.median(rng.choices(a, k=len(a))) / statistics.median(rng.choices(b, k=len(b)))
+        for _ in range(draws)
+    )
+    return ratios[int(draws * 0.025)], ratios[int(draws * 0.975)]
 
 
 class _Http:
@@ -140,15 +154,21 @@ def main() -> None:
     data.mkdir(exist_ok=True)
     db = build_tpch(data, args.scale)
     env = {"GNOMON_BOOTSTRAP_TOKEN": TOKEN, "GNOMON_DUCKDB_PATHS": str(data)}
-    server_dir = data / "server"
+    # A store per scale: connection "tpch" points at that scale's database.
+    server_dir = data / f"server-sf{args.scale:g}"
     with live_server(server_dir, env) as server:
         headers = {"Authorization": f"Bearer {TOKEN}"}
         client = httpx.Client(base_url=server.url, headers=headers, timeout=600)
-        client.post(
-            "/api/v1/connections", json={"name": "tpch", "dialect": "duckdb", "database": str(db)}
-        )
-        files = {p.name: p.read_text() for p in (ROOT / "tpch_model").iterdir()}
-        client.post("/api/v1/models", json={"name": "tpch", "connection": "tpch", "files": files})
+        names = [c["name"] for c in client.get("/api/v1/connections").json()["data"]]
+        if "tpch" not in names:
+            client.post(
+                "/api/v1/connections",
+                json={"name": "tpch", "dialect": "duckdb", "database": str(db)},
+            ).raise_for_status()
+            files = {p.name: p.read_text() for p in (ROOT / "tpch_model").iterdir()}
+            client.post(
+                "/api/v1/models", json={"name": "tpch", "connection": "tpch", "files": files}
+            ).raise_for_status()
         direct = duckdb.connect(str(db), read_only=True)
         print(
             f"TPC-H SF{args.scale:g}, DuckDB {duckdb.__version__}, {args.runs} runs each, alternating "
@@ -162,13 +182,16 @@ def main() -> None:
             ]["sql"]
             http_client.post("/api/v1/queries/run", body)  # warm both sides once
             direct.execute(sql).fetchall()
-            api_ms, duck_ms = _alternating_medians(
+            api_times, duck_times = _alternating(
                 lambda b=body: http_client.post("/api/v1/queries/run", b),
                 lambda s=sql: direct.execute(s).fetchall(),
                 args.runs,
             )
+            api_ms, duck_ms = statistics.median(api_times), statistics.median(duck_times)
+            low, high = _ratio_interval(api_times, duck_times)
             print(
-                f"  {label}: API {api_ms:.1f} ms, DuckDB {duck_ms:.1f} ms, ratio {api_ms / duck_ms:.3f}"
+                f"  {label}: API {api_ms:.1f} ms, DuckDB {duck_ms:.1f} ms, ratio "
+                f"{api_ms / duck_ms:.3f} (95% bootstrap interval {low:.3f} to {high:.3f})"
             )
 
         cached = {**next(iter(QUERIES.values())), "connection": "tpch"}
@@ -222,7 +245,8 @@ def main() -> None:
 
         arrow_body = {"connection": "tpch", "sql": ARROW_SQL}
         for name, stream in (("http.client", api_stream), ("httpx", api_stream_httpx)):
-            api_ms, duck_ms = _alternating_medians(stream, duckdb_export, args.arrow_runs)
+            api_times, duck_times = _alternating(stream, duckdb_export, args.arrow_runs)
+            api_ms, duck_ms = statistics.median(api_times), statistics.median(duck_times)
             assert counted.pop("api") == counted.pop("duckdb") == 10_000_000, counted
             print(
                 f"  Arrow stream 10,000,000 rows ({name}, {args.arrow_runs} alternating runs, "
