@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
+import uuid
 
+import duckdb
 import pyarrow.ipc
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import ADMIN_TOKEN, Org
 from tests.queries.conftest import run
 
+from gnomon.demo import WarehouseInfo
 from gnomon.queries import service
 from gnomon.util import LruCache
 
@@ -110,24 +112,23 @@ def test_event_loop_path_defers_to_the_full_path(
 
 
 def test_failed_execution_on_the_loop_path_is_recorded_with_its_event(
-    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch
+    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch, demo_warehouse: WarehouseInfo
 ) -> None:
-    """A warehouse error after the loop prepared the query: 4xx/5xx answer, one history row
-    with its error type, one query.error event."""
+    """The warehouse fails after the event loop prepared the query (the connection now points
+    at a database without the model's tables): an error answer, one history row with its error
+    type, one query.error event."""
+    empty = demo_warehouse.path.parent / f"empty-{uuid.uuid4().hex}.duckdb"
+    duckdb.connect(str(empty)).close()
+    conn = qclient.get("/api/v1/connections", headers=qorg.headers).json()["data"][0]
+    patched = qclient.patch(
+        f"/api/v1/connections/{conn['id']}", headers=qorg.headers, json={"database": str(empty)}
+    )
+    assert patched.status_code == 200, patched.text
     run(qclient, qorg, {**REVENUE, "plan_only": True})  # the model version is in memory
     steps = _loop_steps(monkeypatch)
-
-    real_execute = service.Execution.execute
-
-    def broken(self: service.Execution):  # type: ignore[no-untyped-def]
-        self.prepared.compiled = dataclasses.replace(
-            self.prepared.compiled, sql="select * from no_such_table"
-        )
-        return real_execute(self)
-
-    monkeypatch.setattr(service.Execution, "execute", broken)
     r = run(qclient, qorg, {**REVENUE, "name": "broken", "cache": "bypass"})
     assert r.status_code >= 400, r.text
+    assert "duckdb error" in r.json()["message"]
     assert steps == ["execution"]
     history = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
     mine = [h for h in history if h["name"] == "broken"]

@@ -343,8 +343,9 @@ def begin(
     arrow: bool = False,
     memory_only: bool = False,
 ) -> QueryOutcome | Execution | None:
-    """A topic query up to the warehouse: the outcome when none is needed (a plan, a cache hit,
-    a system topic, an Arrow stream to read), otherwise the :class:`Execution` to run.
+    """A topic query up to the warehouse: its outcome when the warehouse is not needed (a plan,
+    a cache hit, an Arrow stream to read, a system topic, which reads the metadata store),
+    otherwise the :class:`Execution` to run.
 
     Raises domain errors and records them. With ``memory_only`` it touches nothing but memory
     and a few prepared reads of the store, so that a caller on an event loop can use it, and
