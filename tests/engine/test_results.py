@@ -10,6 +10,8 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.ipc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gnomon.engine import (
     Column,
@@ -80,6 +82,76 @@ def test_json_bytes_match_records() -> None:
     encoded = rows_to_json_bytes(COLUMNS, ROWS)
 
     assert json.loads(encoded) == rows_to_json_records(COLUMNS, ROWS)
+
+
+def _canonical(encoded: bytes | str) -> str:
+    """JSON text that tells 7 from 7.0 and ignores spacing and number spelling (1e16 / 1e+16)."""
+    return json.dumps(json.loads(encoded), sort_keys=True)
+
+
+def _reference(columns: list[Column], rows: list[tuple[object, ...]]) -> str:
+    """The standard library's encoding of the converted records: what the fast path must equal."""
+    return json.dumps(rows_to_json_records(columns, rows), allow_nan=False)
+
+
+EVERY_KIND = [
+    Decimal("7"),
+    Decimal("-0.125"),
+    Decimal("NaN"),
+    Decimal("1E+30"),
+    1.5,
+    1e16,
+    float("inf"),
+    float("nan"),
+    -(2**63),
+    True,
+    None,
+    "é\u2028\x00",
+    dt.date(1, 1, 1),
+    dt.datetime(2024, 3, 1, 12, 30, 0, 1500),
+    dt.datetime(2024, 3, 1, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+    dt.time(23, 59, 59, 999999),
+    dt.timedelta(days=-1, seconds=1),
+    uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    b"\xff\x00",
+    [Decimal("1.5"), dt.date(2024, 1, 1), None],
+    {"k": {"n": Decimal("2")}},
+]
+
+
+@pytest.mark.parametrize("value", EVERY_KIND, ids=repr)
+def test_json_bytes_encode_every_kind_of_value_like_the_records(value: object) -> None:
+    columns = [Column("v", "string")]
+    rows = [(value,)]
+
+    assert _canonical(rows_to_json_bytes(columns, rows)) == _canonical(_reference(columns, rows))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**70, dt.time(12, 0, tzinfo=dt.UTC), {1: "integer key"}],
+    ids=["int beyond 64 bits", "time with a zone", "non-string key"],
+)
+def test_json_bytes_fall_back_for_what_orjson_refuses(value: object) -> None:
+    columns = [Column("v", "string"), Column("d", "number")]
+    rows = [(value, Decimal("1.5"))]
+
+    assert _canonical(rows_to_json_bytes(columns, rows)) == _canonical(_reference(columns, rows))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.decimals(allow_nan=True), st.floats(), st.integers()),
+            st.one_of(st.none(), st.text(), st.dates(), st.datetimes(), st.binary(max_size=8)),
+        ),
+        max_size=20,
+    )
+)
+def test_json_bytes_equal_the_records_for_any_rows(rows: list[tuple[object, object]]) -> None:
+    columns = [Column("n", "number"), Column("s", "string")]
+
+    assert _canonical(rows_to_json_bytes(columns, rows)) == _canonical(_reference(columns, rows))
 
 
 def test_names_must_match_columns() -> None:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from gnomon.engine.arrow import rows_to_batch
@@ -57,9 +58,24 @@ def rows_to_json_bytes(
 
     The query cache stores these bytes next to the rows so that a cache hit can splice them
     into the response instead of converting and encoding every value again.
+
+    orjson encodes what it knows natively the way :func:`to_json_value` would (strings, numbers,
+    NaN as null, ISO 8601 dates and times, UUIDs, lists) and hands everything else to it (Decimal,
+    bytes, timedelta …), about three times as fast as converting every value in Python first.
+    What orjson refuses (an integer beyond 64 bits, a time with a zone, a non-string key) is
+    encoded by the standard library from the converted records.
     """
-    records = rows_to_json_records(columns, rows, names)
-    return json.dumps(records, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    keys = _keys(columns, names)
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    try:
+        return orjson.dumps(
+            [dict(zip(keys, row, strict=True)) for row in rows], default=to_json_value
+        )
+    except orjson.JSONEncodeError:
+        records = rows_to_json_records(columns, rows, names)
+        return json.dumps(
+            records, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
 
 
 def iter_csv(
