@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 
 import duckdb
@@ -109,6 +110,32 @@ def test_event_loop_path_defers_to_the_full_path(
         if h["status"] == "error"
     ]
     assert len(errors) == 1
+
+
+def test_the_warehouse_engine_is_opened_off_the_event_loop(
+    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a connection's engine (a DuckDB file: tens of milliseconds) happens in the worker
+    thread that runs the query, not on the event loop that prepared it."""
+    run(qclient, qorg, {**REVENUE, "plan_only": True})  # the model version is in memory
+    runtime = qclient.app.state.runtime  # type: ignore[attr-defined]
+    runtime.engines.close_all()  # the next query opens its engine again
+    threads: dict[str, threading.Thread] = {}
+    real_begin, real_factory = service.begin, runtime.engines._factory
+
+    def begin(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads["loop"] = threading.current_thread()
+        return real_begin(*args, **kwargs)
+
+    def factory(spec):  # type: ignore[no-untyped-def]
+        threads["open"] = threading.current_thread()
+        return real_factory(spec)
+
+    monkeypatch.setattr(service, "begin", begin)
+    monkeypatch.setattr(runtime.engines, "_factory", factory)
+    r = run(qclient, qorg, {**REVENUE, "cache": "bypass"})
+    assert r.status_code == 200, r.text
+    assert threads["open"] is not threads["loop"]
 
 
 def test_failed_execution_on_the_loop_path_is_recorded_with_its_event(

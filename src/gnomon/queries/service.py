@@ -22,7 +22,6 @@ from gnomon.engine import (
     ArrowStream,
     CachedResult,
     Column,
-    Engine,
     cache_key,
     rows_to_json_bytes,
 )
@@ -310,7 +309,7 @@ class Execution:
     body: QueryRun
     state: _Run
     prepared: _Prepared
-    engine: Engine
+    runtime: Runtime
     record: Recorder
     # The organization's slow-query threshold, read with the rest before the round trip so
     # that the bookkeeping after it needs no metadata session.
@@ -319,7 +318,10 @@ class Execution:
     def execute(self) -> CachedResult:
         """The query on the warehouse and its JSON ``data`` array; a failure is recorded."""
         try:
-            result = self.engine.execute(self.prepared.compiled.sql)
+            # Here rather than before: the first query on a connection opens its engine, and
+            # opening a DuckDB file takes tens of milliseconds.
+            engine = connections.engine_for(self.runtime, self.prepared.conn)
+            result = engine.execute(self.prepared.compiled.sql)
         except GnomonError as exc:
             self.state.record_failure(exc, self.record)
             raise
@@ -402,9 +404,8 @@ def _without_warehouse(
         if hit is not None:
             _fill(outcome, compiled, hit, cache_hit=True)
             return outcome
-    engine = connections.engine_for(runtime, prepared.conn)
     threshold = webhooks.slow_query_threshold(session, state.principal.org_id)
-    return Execution(body, state, prepared, engine, record, threshold)
+    return Execution(body, state, prepared, runtime, record, threshold)
 
 
 def finish(runtime: Runtime, execution: Execution, result: CachedResult) -> QueryOutcome:
