@@ -78,11 +78,11 @@ def _prepare(
     method: str,
     url: str,
     *,
-    params: Mapping[str, Any] | None,
     json: Any,
     headers: Mapping[str, str] | None,
-    idempotency_key: str | None,
     auto_idempotency: bool,
+    params: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> _Plan:
     method = method.upper()
     out = dict(headers or {})
@@ -187,13 +187,7 @@ class SyncTransport:
         """Like :meth:`request`, but a successful response's body is left unread, to be read as
         it arrives inside the block (retries happen before any of it is handed out)."""
         plan = _prepare(
-            method,
-            url,
-            params=None,
-            json=json,
-            headers=headers,
-            idempotency_key=None,
-            auto_idempotency=self.auto_idempotency,
+            method, url, json=json, headers=headers, auto_idempotency=self.auto_idempotency
         )
         response = self._send(plan, stream=True)
         try:
@@ -270,13 +264,7 @@ class AsyncTransport:
     ) -> AsyncIterator[httpx.Response]:
         """See :meth:`SyncTransport.stream`."""
         plan = _prepare(
-            method,
-            url,
-            params=None,
-            json=json,
-            headers=headers,
-            idempotency_key=None,
-            auto_idempotency=self.auto_idempotency,
+            method, url, json=json, headers=headers, auto_idempotency=self.auto_idempotency
         )
         response = await self._send(plan, stream=True)
         try:

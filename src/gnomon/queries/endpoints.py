@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import anyio
@@ -40,24 +41,27 @@ RESULT_CONTENT: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def run_recorded(
-    request: Request, principal: Principal, work: Callable[[service.Recorder], T]
-) -> T:
-    """``work(record)`` in the thread pool. History rows it records with events (errors, slow
-    queries) are written afterwards, outside the pool and through the writer gate
-    (:mod:`gnomon.api.writers`), whether ``work`` returned or raised, before the response."""
+@asynccontextmanager
+async def _recording(request: Request, principal: Principal) -> AsyncIterator[DeferredRecords]:
+    """The request's history recorder. Rows recorded with events (errors, slow queries) are
+    written when the block ends, returned or raised, before the response: outside the pool and
+    through the writer gate (:mod:`gnomon.api.writers`), shielded from cancellation."""
     runtime: Runtime = request.app.state.runtime
     records = runtime.history.deferred(principal)
     try:
-        return await run_in_threadpool(work, records.record)
+        yield records
     finally:
-        await _write_pending(request, records)
+        if records.pending:
+            with anyio.CancelScope(shield=True):
+                await writers.run_writing(get_store(request), records.write)
 
 
-async def _write_pending(request: Request, records: DeferredRecords) -> None:
-    if records.pending:
-        with anyio.CancelScope(shield=True):
-            await writers.run_writing(get_store(request), records.write)
+async def run_recorded(
+    request: Request, principal: Principal, work: Callable[[service.Recorder], T]
+) -> T:
+    """``work(record)`` in the thread pool, its history written as :func:`_recording` says."""
+    async with _recording(request, principal) as records:
+        return await run_in_threadpool(work, records.record)
 
 
 def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
@@ -86,13 +90,10 @@ async def run_query(
     """Run a topic query (the seed's body as written). ``Accept: text/csv`` or
     ``application/vnd.apache.arrow.stream`` for other formats."""
     arrow = ARROW in request.headers.get("accept", "") and not body.plan_only
-    records = runtime.history.deferred(principal)
-    try:
+    async with _recording(request, principal) as records:
         outcome = await _run_topic_query(
             get_store(request), principal, runtime, body, records, arrow
         )
-    finally:
-        await _write_pending(request, records)
     return _respond(request, outcome)
 
 
