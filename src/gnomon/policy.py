@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gnomon.errors import Forbidden
 from gnomon.identity import roles_repository
 from gnomon.principal import Principal
+from gnomon.store.memo import remembered
 
 OrgRole = Literal["MEMBER", "ORG_ADMIN"]
 ORG_ROLES: tuple[str, ...] = ("MEMBER", "ORG_ADMIN")
@@ -123,6 +124,12 @@ def effective_connection_role(session: Session, principal: Principal, connection
 
 def effective_roles_for_user(session: Session, org_id: str, user_id: str) -> dict[str, str]:
     """``{connection: highest role}`` over the user's own and its groups' grants."""
+    # Every query a user runs checks them: remembered on the event loop (gnomon.store.memo).
+    key = ("connection_roles", org_id, user_id)
+    return dict(remembered(session, key, lambda s: _effective_roles(s, org_id, user_id)))
+
+
+def _effective_roles(session: Session, org_id: str, user_id: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, role in roles_repository.roles_reaching_user(session, org_id, user_id):
         if name not in out or role_rank(role) > role_rank(out[name]):

@@ -143,3 +143,32 @@ def test_access_context_is_part_of_the_cache_key(
     rb = qclient.post("/api/v1/queries/run", headers=b["headers"], json=body).json()
     assert rb["meta"]["cache_hit"] is False
     assert ra["data"] != rb["data"]
+
+
+def test_changes_to_a_user_apply_to_their_next_query(
+    qclient: TestClient, qorg: Org, demo_warehouse: WarehouseInfo
+) -> None:
+    """A user's access context and connection role are remembered between queries (see
+    gnomon.store.memo) until the store changes: each change applies to the very next query."""
+    filters = {
+        "default_topic_access_filters": [{"field": "customer_id", "user_attribute": "customer_id"}]
+    }
+    assert qclient.put("/api/v1/model", headers=qorg.headers, json=filters).status_code == 200
+    user = _user(qclient, qorg, "mover@example.com", {"customer_id": 7})
+
+    def customers() -> object:
+        r = qclient.post("/api/v1/queries/run", headers=user["headers"], json=REVENUE)
+        assert r.status_code == 200, r.text
+        return [row["customer_id"] for row in r.json()["data"]]
+
+    assert customers() == [7]
+    assert customers() == [7]
+    patch = {"user_attributes": {"customer_id": 8}}
+    r = qclient.patch(f"/api/v1/users/{user['id']}", headers=qorg.headers, json=patch)
+    assert r.status_code == 200, r.text
+    assert customers() == [8]
+    patch = {"connection_roles": {"main_db": "VIEWER"}}
+    r = qclient.patch(f"/api/v1/users/{user['id']}", headers=qorg.headers, json=patch)
+    assert r.status_code == 200, r.text
+    r = qclient.post("/api/v1/queries/run", headers=user["headers"], json=REVENUE)
+    assert r.status_code == 403, r.text

@@ -38,7 +38,8 @@ def get(session: Session, org_id: str, connection_id: str) -> dict[str, Any] | N
 
 # Every query looks its connection up by name: a prepared statement (gnomon.store.prepared).
 _BY_NAME = PreparedSelect(
-    select(t).where(t.c.org_id == bindparam("org_id"), t.c.name == bindparam("name"))
+    select(t).where(t.c.org_id == bindparam("org_id"), t.c.name == bindparam("name")),
+    remember=True,
 )
 
 

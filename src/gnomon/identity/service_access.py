@@ -23,12 +23,20 @@ from gnomon.identity import groups_repository as groups_repo
 from gnomon.identity import repository as users_repo
 from gnomon.identity.values import as_text
 from gnomon.principal import Principal
+from gnomon.store.memo import remembered
 
 AccessContext = dict[str, tuple[str, ...]]
 
 
 def access_context_for_user(session: Session, org_id: str, user_id: str) -> AccessContext:
     """Effective attributes of a user (for "run as user_id" and personal keys)."""
+    # Every query a user runs needs them: remembered on the event loop (gnomon.store.memo).
+    key = ("access_context", org_id, user_id)
+    context = remembered(session, key, lambda s: _access_context(s, org_id, user_id))
+    return dict(context)  # a copy; its values are tuples
+
+
+def _access_context(session: Session, org_id: str, user_id: str) -> AccessContext:
     user = users_repo.get_user(session, org_id, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")

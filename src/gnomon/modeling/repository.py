@@ -34,19 +34,22 @@ _WITH_CONNECTION = select(
 _BY_ID = PreparedSelect(
     _WITH_CONNECTION.where(
         models.c.org_id == bindparam("org_id"), models.c.id == bindparam("model_id")
-    )
+    ),
+    remember=True,
 )
 _DEFAULT = PreparedSelect(
     _WITH_CONNECTION.where(
         models.c.org_id == bindparam("org_id"), models.c.is_default.is_(True)
-    ).limit(1)
+    ).limit(1),
+    remember=True,
 )
 _FOR_CONNECTION = PreparedSelect(
     _WITH_CONNECTION.where(
         models.c.org_id == bindparam("org_id"), connections.c.name == bindparam("connection")
     )
     .order_by(models.c.is_default.desc(), models.c.created_at)
-    .limit(1)
+    .limit(1),
+    remember=True,
 )
 
 

@@ -26,6 +26,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
+from gnomon.store.memo import ReadMemo, remember_reads
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _HOLDS_WRITE_LOCK = "gnomon_holds_write_lock"
 _WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
@@ -150,18 +152,25 @@ class Store:
     # for a connection held by a worker thread that itself waits for the event loop.
     loop_engine: Engine | None = None
     loop_sessions: sessionmaker[Session] | None = None
+    # The loop engine's memo of hot-path reads (gnomon.store.memo).
+    memo: ReadMemo | None = None
 
     @classmethod
     def from_url(cls, url: str) -> Store:
         engine = make_engine(url)
         read = sessionmaker(bind=engine, expire_on_commit=False)
-        loop_engine = loop_sessions = None
+        loop_engine = loop_sessions = memo = None
         if engine.dialect.name == "sqlite":
             write_bind = engine.execution_options(sqlite_begin="IMMEDIATE")
             write = sessionmaker(bind=write_bind, expire_on_commit=False)
-            if make_url(url).database not in (None, "", ":memory:"):
+            path = make_url(url).database
+            if path not in (None, "", ":memory:"):
+                assert path is not None
                 loop_engine = make_engine(url, per_thread=True)
                 loop_sessions = sessionmaker(bind=loop_engine, expire_on_commit=False)
+                # The loop engine only reads: its hot-path reads can be remembered.
+                memo = ReadMemo(path, timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
+                remember_reads(loop_engine, memo)
         else:
             write = read
         return cls(
@@ -170,6 +179,7 @@ class Store:
             write_sessions=write,
             loop_engine=loop_engine,
             loop_sessions=loop_sessions,
+            memo=memo,
         )
 
     @property
@@ -192,3 +202,5 @@ class Store:
         self.engine.dispose()
         if self.loop_engine is not None:
             self.loop_engine.dispose()
+        if self.memo is not None:
+            self.memo.close()

@@ -27,6 +27,8 @@ from sqlalchemy import Connection, Dialect, Engine, Select, Table, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from gnomon.store.memo import memo_for
+
 C = TypeVar("C")
 
 
@@ -83,10 +85,16 @@ class _CompiledSelect:
 
 
 class PreparedSelect(_PerDialect[_CompiledSelect]):
-    """One SELECT with named ``bindparam``\\ s, run by :meth:`one_or_none` / :meth:`all`."""
+    """One SELECT with named ``bindparam``\\ s, run by :meth:`one_or_none` / :meth:`all`.
 
-    def __init__(self, stmt: Select[Any]) -> None:
+    With ``remember``, run on an engine that has a :class:`~gnomon.store.memo.ReadMemo` (the
+    embedded store's event-loop engine), its rows are remembered until the store changes: for
+    the few reads every query makes.
+    """
+
+    def __init__(self, stmt: Select[Any], *, remember: bool = False) -> None:
         super().__init__(stmt)
+        self.remember = remember
 
     def _prepare(self, comp: SQLCompiler, dialect: Dialect) -> _CompiledSelect:
         return _CompiledSelect(
@@ -101,6 +109,19 @@ class PreparedSelect(_PerDialect[_CompiledSelect]):
         )
 
     def all(
+        self, bind: Engine | Session, params: Mapping[str, str | int | bool]
+    ) -> list[dict[str, Any]]:
+        if self.remember:
+            # Before the session's connection is asked for: a remembered answer needs none.
+            engine = bind.get_bind() if isinstance(bind, Session) else bind
+            memo = memo_for(engine) if isinstance(engine, Engine) else None
+            if memo is not None:
+                key = (id(self), tuple(sorted(params.items())))
+                rows = memo.get(key, lambda session: self._read(session, params))
+                return [dict(row) for row in rows]  # copies: callers may change theirs
+        return self._read(bind, params)
+
+    def _read(
         self, bind: Engine | Session, params: Mapping[str, str | int | bool]
     ) -> list[dict[str, Any]]:
         if isinstance(bind, Session):

@@ -113,7 +113,8 @@ _ENABLED = PreparedSelect(
     .order_by(webhooks.c.created_at, webhooks.c.id)
 )
 _SETTINGS = PreparedSelect(
-    select(webhook_settings).where(webhook_settings.c.org_id == bindparam("org_id"))
+    select(webhook_settings).where(webhook_settings.c.org_id == bindparam("org_id")),
+    remember=True,
 )
 
 
