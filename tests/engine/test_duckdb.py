@@ -188,3 +188,51 @@ def test_closed_engine_refuses_queries(warehouse: Path) -> None:
 
     with pytest.raises(QueryError):
         engine.execute("select 1")
+
+
+def test_compiled_statements_share_a_cursor_and_raw_sql_never_does(duck: DuckDBEngine) -> None:
+    """Compiled statements hand their cursor on; raw SQL runs on a fresh one and closes it,
+    so what it changes in its session (a temporary table, a setting) dies with it."""
+    assert duck.execute("select 1", compiled=True).rows == [(1,)]
+    assert len(duck._idle) == 1
+    kept = duck._idle[0]
+    assert duck.execute("select 2", compiled=True).rows == [(2,)]
+    assert duck._idle == [kept]
+
+    duck.execute("create temporary table scratch as select 42 as x")
+    duck.execute("set default_null_order = 'nulls_first'")
+    assert duck._idle == [kept]
+    with pytest.raises(QueryError):
+        duck.execute("select x from scratch", compiled=True)
+    # ... and the compiled statement's failure closed its cursor rather than keep it.
+    assert duck._idle == []
+    order = duck.execute("select current_setting('default_null_order')", compiled=True).rows
+    assert order != [("nulls_first",)]
+
+
+def test_a_cursor_with_unread_rows_is_not_kept(duck: DuckDBEngine) -> None:
+    result = duck.execute("select id from orders", max_rows=3, compiled=True)
+    assert result.truncated
+    assert duck._idle == []
+    duck.execute("select id from orders", max_rows=10, compiled=True)
+    assert len(duck._idle) == 1
+
+
+def test_a_timed_out_cursor_is_not_kept_and_the_next_query_runs(duck: DuckDBEngine) -> None:
+    duck.execute("select 1", compiled=True)
+    with pytest.raises(QueryTimeout):
+        duck.execute("select count(*) from range(10000000000)", timeout_s=0.3, compiled=True)
+    assert duck._idle == []
+    # A late interrupt aimed at the cancelled statement cannot reach this one.
+    for _ in range(3):
+        assert duck.execute("select count(*) from orders", compiled=True).rows == [(10,)]
+
+
+def test_closing_the_engine_closes_idle_cursors(warehouse: Path) -> None:
+    engine = DuckDBEngine(ConnectionSpec("duckdb", database=str(warehouse)))
+    engine.execute("select 1", compiled=True)
+    (idle,) = engine._idle
+    engine.close()
+    assert engine._idle == []
+    with pytest.raises(duckdb.ConnectionException):
+        idle.execute("select 1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from gnomon.engine.watchdog import _Scheduler
+from gnomon.engine.watchdog import Budget, _Scheduler
 
 
 def test_an_earlier_deadline_wakes_the_thread_sleeping_for_a_later_one() -> None:
@@ -50,3 +50,17 @@ def test_a_deadline_after_all_others_ended_still_fires() -> None:
     fired = threading.Event()
     scheduler.schedule(time.monotonic() + 0.05, fired.set)
     assert fired.wait(5)
+
+
+def test_a_budget_is_settled_only_when_no_deadline_fired() -> None:
+    cancels: list[int] = []
+    quick = Budget(5.0, lambda: cancels.append(1))
+    with quick.running():
+        pass
+    assert quick.settled and not quick.fired
+
+    slow = Budget(0.05, lambda: cancels.append(1))
+    with slow.running():
+        time.sleep(0.3)
+    assert slow.fired and not slow.settled
+    assert cancels == [1]

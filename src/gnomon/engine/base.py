@@ -65,10 +65,19 @@ class Engine(Protocol):
     dialect: str
 
     def execute(
-        self, sql: str, *, timeout_s: float | None = None, max_rows: int | None = None
+        self,
+        sql: str,
+        *,
+        timeout_s: float | None = None,
+        max_rows: int | None = None,
+        compiled: bool = False,
     ) -> QueryResult:
         """Run ``sql``; at most ``max_rows`` rows come back, ``truncated`` says if there were
-        more. Raises QueryTimeout (statement cancelled on the server) or QueryError."""
+        more. Raises QueryTimeout (statement cancelled on the server) or QueryError.
+
+        ``compiled``: ``sql`` is a SELECT gnomon compiled from a model, which cannot change
+        the session it runs on, so an engine may run it on a session that earlier compiled
+        statements used. Raw SQL (a ``SET``, a temporary table) never shares one."""
         ...
 
     def stream_arrow(

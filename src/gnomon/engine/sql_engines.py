@@ -145,7 +145,12 @@ class _PooledEngine(ABC):
         raw.invalidate()
 
     def execute(
-        self, sql: str, *, timeout_s: float | None = None, max_rows: int | None = None
+        self,
+        sql: str,
+        *,
+        timeout_s: float | None = None,
+        max_rows: int | None = None,
+        compiled: bool = False,  # only the DuckDB engine keeps sessions for compiled statements
     ) -> QueryResult:
         timeout, cap = effective_limits(self.spec, timeout_s, max_rows)
         started = time.perf_counter()

@@ -102,10 +102,18 @@ class Budget:
         self._remaining = timeout_s
         self._cancel = cancel
         self._fired = threading.Event()
+        self._settled = True
 
     @property
     def fired(self) -> bool:
         return self._fired.is_set()
+
+    @property
+    def settled(self) -> bool:
+        """No deadline of this budget fired, nor can fire any more: the guarded session will
+        not be interrupted later. (After a deadline fired, its cancel may still be on its
+        way, and would interrupt whatever the session runs next.)"""
+        return self._settled and not self.fired
 
     def _fire(self) -> None:
         self._fired.set()
@@ -122,7 +130,8 @@ class Budget:
         try:
             yield
         finally:
-            _SCHEDULER.cancel(handle)
+            if not _SCHEDULER.cancel(handle):
+                self._settled = False
             self._remaining -= time.monotonic() - started
 
 

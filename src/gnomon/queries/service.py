@@ -321,7 +321,7 @@ class Execution:
             # Here rather than before: the first query on a connection opens its engine, and
             # opening a DuckDB file takes tens of milliseconds.
             engine = connections.engine_for(self.runtime, self.prepared.conn)
-            result = engine.execute(self.prepared.compiled.sql)
+            result = engine.execute(self.prepared.compiled.sql, compiled=True)
         except GnomonError as exc:
             self.state.record_failure(exc, self.record)
             raise
