@@ -1,0 +1,129 @@
+"""``POST /queries/run``'s direct path (gnomon.api.direct): well-formed requests skip FastAPI's
+dependency solving; every other request gets exactly FastAPI's own answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fastapi.routing
+import pytest
+from fastapi import APIRouter, Request
+from fastapi.testclient import TestClient
+from tests.conftest import Org
+
+from gnomon.api.deps import CurrentPrincipal, CurrentRuntime
+from gnomon.api.direct import DirectRoute
+from gnomon.queries.schemas import QueryRun
+
+BODY = {"topic": "revenue_analytics", "measures": ["total_revenue"], "dimensions": ["date_month"]}
+
+
+@pytest.fixture
+def solved(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths of the requests FastAPI solved dependencies for."""
+    calls: list[str] = []
+    original = fastapi.routing.solve_dependencies
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["request"].url.path)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counting)
+    return calls
+
+
+def test_a_well_formed_query_skips_dependency_solving(
+    qclient: TestClient, qorg: Org, solved: list[str]
+) -> None:
+    r = qclient.post("/api/v1/queries/run", headers=qorg.headers, json=BODY)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]
+    assert solved == []
+    # Another endpoint still goes through FastAPI, as does a query with another content type.
+    assert qclient.get("/api/v1/connections", headers=qorg.headers).status_code == 200
+    r = qclient.post(
+        "/api/v1/queries/run",
+        headers={**qorg.headers, "Content-Type": "application/json; charset=utf-8"},
+        content=fastapi.routing.json.dumps(BODY),
+    )
+    assert r.status_code == 200, r.text
+    assert solved == ["/api/v1/connections", "/api/v1/queries/run"]
+
+
+BAD: list[tuple[str, dict[str, str], bytes]] = [
+    ("invalid JSON", {"Content-Type": "application/json"}, b'{"topic": '),
+    ("unknown field", {"Content-Type": "application/json"}, b'{"topic": "t", "colour": 1}'),
+    ("wrong types", {"Content-Type": "application/json"}, b'{"topic": 3, "dimensions": "x"}'),
+    ("not an object", {"Content-Type": "application/json"}, b"[1, 2]"),
+    ("empty body", {"Content-Type": "application/json"}, b""),
+    ("text/plain", {"Content-Type": "text/plain"}, b'{"topic": "revenue_analytics"}'),
+    (
+        "integer beyond 64 bits",
+        {"Content-Type": "application/json"},
+        b'{"topic": "t", "limit": 1' + b"0" * 30 + b"}",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "headers", "content"), BAD, ids=[c[0] for c in BAD])
+@pytest.mark.parametrize("authenticated", [True, False])
+def test_bad_requests_get_fastapis_own_answer(
+    qclient: TestClient,
+    qorg: Org,
+    case: str,
+    headers: dict[str, str],
+    content: bytes,
+    authenticated: bool,
+) -> None:
+    """The same request answered by the direct route and, with a dependency override in place
+    (which sends every request through FastAPI), by FastAPI's handler: the same status and
+    error body, in the same order of checks."""
+    if authenticated:
+        headers = {**headers, **qorg.headers}
+
+    def answer() -> tuple[int, dict[str, Any]]:
+        r = qclient.post("/api/v1/queries/run", headers=headers, content=content)
+        body = r.json()
+        body.pop("request_id", None)
+        return r.status_code, body
+
+    direct = answer()
+    app: fastapi.FastAPI = qclient.app  # type: ignore[assignment]
+    app.dependency_overrides[_unused_dependency] = _unused_dependency
+    try:
+        through_fastapi = answer()
+    finally:
+        app.dependency_overrides.clear()
+    assert direct == through_fastapi
+    # FastAPI parses the JSON before it authenticates, and validates it after.
+    assert direct[0] == (422 if authenticated or case == "invalid JSON" else 401), direct
+
+
+def _unused_dependency() -> None:
+    """Only there to make the overrides non-empty."""
+
+
+def test_a_valid_body_without_a_key_is_401(qclient: TestClient, solved: list[str]) -> None:
+    r = qclient.post("/api/v1/queries/run", json=BODY)
+    assert r.status_code == 401, r.text
+    assert r.json()["error"] == "unauthenticated"
+
+
+def test_direct_routes_take_only_the_shape_they_handle() -> None:
+    router = APIRouter()
+
+    async def fine(body: QueryRun, request: Request, p: CurrentPrincipal, r: CurrentRuntime) -> Any:
+        return None
+
+    async def with_path_param(
+        item: str, body: QueryRun, request: Request, p: CurrentPrincipal, r: CurrentRuntime
+    ) -> Any:
+        return None
+
+    async def without_principal(body: QueryRun, request: Request, r: CurrentRuntime) -> Any:
+        return None
+
+    router.add_api_route("/fine", fine, methods=["POST"], route_class_override=DirectRoute)
+    for path, endpoint in (("/{item}", with_path_param), ("/anonymous", without_principal)):
+        with pytest.raises(TypeError, match="DirectRoute"):
+            router.add_api_route(path, endpoint, methods=["POST"], route_class_override=DirectRoute)
