@@ -6,6 +6,7 @@ process without sharing state.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from gnomon.config import Settings
@@ -25,7 +26,7 @@ def _model_cache() -> LruCache[tuple[str, int], SemanticModel]:
     return LruCache(64)
 
 
-def _compiled_cache() -> LruCache[str, CompiledQuery]:
+def _compiled_cache() -> LruCache[Hashable, CompiledQuery]:
     # Compiled queries. Compiling is pure but not free (about a millisecond) and a cache hit
     # should not pay it. The SQL depends on the model version, the request, the access context
     # and, through relative date filters such as "last 90 days", on the current time, so the
@@ -43,7 +44,7 @@ class Runtime:
     engines: EnginePool = field(default_factory=EnginePool)
     cache: QueryCache = field(default_factory=MemoryCache)
     models: LruCache[tuple[str, int], SemanticModel] = field(default_factory=_model_cache)
-    compiled: LruCache[str, CompiledQuery] = field(default_factory=_compiled_cache)
+    compiled: LruCache[Hashable, CompiledQuery] = field(default_factory=_compiled_cache)
     # True when the reads a cached query answer needs are all local (the embedded SQLite store
     # and the in-process result cache): cheaper to do on the event loop than in a worker thread.
     local_reads: bool = False

@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from gnomon.semantic import SortSpec
 
+# The fields of a query body that decide its SQL (the rest say how to run it). A set, as
+# pydantic's ``include`` wants; never changed.
+SEMANTIC_FIELDS = {"topic", "dimensions", "measures", "filters", "sorts", "limit", "timezone"}
+
 
 class QueryRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -28,10 +32,7 @@ class QueryRun(BaseModel):
     plan_only: StrictBool = Field(False, description="Return the SQL and plan without running.")
 
     def semantic_request(self) -> dict[str, Any]:
-        return self.model_dump(
-            include={"topic", "dimensions", "measures", "filters", "sorts", "limit", "timezone"},
-            exclude_none=True,
-        )
+        return self.model_dump(include=SEMANTIC_FIELDS, exclude_none=True)
 
 
 class FieldInfo(BaseModel):

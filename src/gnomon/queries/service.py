@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from gnomon import events
@@ -30,7 +31,7 @@ from gnomon.identity import service_access
 from gnomon.modeling import service as modeling
 from gnomon.principal import Principal
 from gnomon.queries import repository as repo
-from gnomon.queries.schemas import QueryRun, SqlRun
+from gnomon.queries.schemas import SEMANTIC_FIELDS, QueryRun, SqlRun
 from gnomon.queries.system import ORG_ATTRIBUTE, SYSTEM_TOPICS, system_model
 from gnomon.runtime import Runtime
 from gnomon.semantic import AccessContext, CompiledQuery, SemanticModel, compile_query
@@ -79,8 +80,12 @@ class QueryOutcome:
 
     def json_bytes(self) -> bytes:
         """The response body, with the (possibly cached) data array spliced in unchanged."""
-        meta = json.dumps(self.meta(), separators=(",", ":"), default=str).encode()
-        return b'{"data":' + self.data_json + b',"meta":' + meta + b"}"
+        meta = self.meta()
+        try:
+            encoded = orjson.dumps(meta, default=str)
+        except orjson.JSONEncodeError:  # what orjson refuses in a plan (a non-string key)
+            encoded = json.dumps(meta, separators=(",", ":"), default=str).encode()
+        return b'{"data":' + self.data_json + b',"meta":' + encoded + b"}"
 
 
 def _error_type(exc: GnomonError) -> str:
@@ -425,23 +430,21 @@ def _compile(
     runtime: Runtime, loaded: modeling.LoadedModel, body: QueryRun, access: AccessContext
 ) -> CompiledQuery:
     now = utcnow()
-    request = body.semantic_request()
-    key = json.dumps(
-        [
-            loaded.id,
-            loaded.version,
-            loaded.dialect,
-            request,
-            _fingerprint(access),
-            now.strftime("%Y-%m-%dT%H:%M"),
-        ],
-        sort_keys=True,
-        default=str,
+    # Relative filters ("last 7 days") resolve against now: a compiled query is reused for
+    # the rest of the minute. The body's semantic part as pydantic serialises it (its field
+    # order is fixed; the same filters given in another order only miss the cache).
+    key = (
+        loaded.id,
+        loaded.version,
+        loaded.dialect,
+        body.model_dump_json(include=SEMANTIC_FIELDS, exclude_none=True),
+        _fingerprint(access),
+        now.replace(second=0, microsecond=0),
     )
     compiled: CompiledQuery | None = runtime.compiled.get(key)
     if compiled is None:
         compiled = compile_query(
-            loaded.semantic, request, dialect=loaded.dialect, access=access, now=now
+            loaded.semantic, body.semantic_request(), dialect=loaded.dialect, access=access, now=now
         )
         runtime.compiled.put(key, compiled)
     return compiled
