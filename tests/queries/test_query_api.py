@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import threading
 import uuid
 
@@ -322,3 +324,15 @@ def test_slow_and_failed_queries_emit_the_seed_events(qclient: TestClient, qorg:
         for t in qclient.get("/api/v1/webhooks/event-types", headers=qorg.headers).json()["data"]
     }
     assert {"query.slow_execution", "query.error"} <= types
+
+
+def test_the_response_body_encodes_what_orjson_refuses_too() -> None:
+    """meta goes through orjson; a value it refuses (a non-string key in a plan, an integer
+    beyond 64 bits) falls back to the standard library, with the same JSON as the result."""
+    outcome = service.QueryOutcome(sql="select 1", topic="t", fields=[], data_json=b"[]")
+    outcome.plan = {"joins": [], "big": 2**70}
+    assert json.loads(outcome.json_bytes())["meta"]["plan"] == {"joins": [], "big": 2**70}
+    outcome.plan = {1: "non-string key"}
+    assert json.loads(outcome.json_bytes())["meta"]["plan"] == {"1": "non-string key"}
+    outcome.plan = {"when": dt.date(2024, 1, 2)}
+    assert json.loads(outcome.json_bytes())["meta"]["plan"] == {"when": "2024-01-02"}
