@@ -57,10 +57,12 @@ def test_a_budget_is_settled_only_when_no_deadline_fired() -> None:
     quick = Budget(5.0, lambda: cancels.append(1))
     with quick.running():
         pass
-    assert quick.settled and not quick.fired
+    assert quick.settled
+    assert not quick.fired
 
     slow = Budget(0.05, lambda: cancels.append(1))
     with slow.running():
         time.sleep(0.3)
-    assert slow.fired and not slow.settled
+    assert slow.fired
+    assert not slow.settled
     assert cancels == [1]

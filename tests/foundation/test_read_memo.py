@@ -28,7 +28,7 @@ def db(store: Store) -> Iterator[Store]:
     scratch.create(store.engine)
     with store.transaction() as session:
         session.execute(scratch.insert().values(id=1, name="first"))
-    yield store
+    return store
 
 
 def _rename(store: Store, name: str) -> None:
