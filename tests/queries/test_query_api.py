@@ -100,12 +100,16 @@ def test_event_loop_path_defers_to_the_full_path(
     steps = _loop_steps(monkeypatch)
     run(qclient, qorg, {**REVENUE, "cache": "refresh"})
     qclient.app.state.runtime.models = LruCache(16)  # type: ignore[attr-defined]
-    evicted = run(qclient, qorg, REVENUE).json()
-    assert evicted["meta"]["cache_hit"] is True  # answered by the full path, from the cache
+    # A query prepared before still is (gnomon.store.memo keeps it with its model) ...
+    assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is True
+    # ... a new one needs the model: the full path loads it and answers.
+    evicted = run(qclient, qorg, {**REVENUE, "limit": 7}).json()
+    assert evicted["data"]
+    assert evicted["meta"]["cache_hit"] is False
     bad = run(qclient, qorg, {**REVENUE, "measures": ["no_such_measure"]})
     assert bad.status_code == 422
     assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is True
-    assert steps == ["execution", "none", "error", "answer"]
+    assert steps == ["execution", "answer", "none", "error", "answer"]
     errors = [
         h
         for h in qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
@@ -336,3 +340,37 @@ def test_the_response_body_encodes_what_orjson_refuses_too() -> None:
     assert json.loads(outcome.json_bytes())["meta"]["plan"] == {"1": "non-string key"}
     outcome.plan = {"when": dt.date(2024, 1, 2)}
     assert json.loads(outcome.json_bytes())["meta"]["plan"] == {"when": "2024-01-02"}
+
+
+def test_a_query_is_prepared_once_per_caller_until_the_store_changes(
+    qclient: TestClient, qorg: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same body from the same caller reuses its prepared query (model, connection, role
+    checks, SQL) until a commit; another body, another caller, a commit each prepare anew; a
+    body too large to remember is prepared every time."""
+    prepared: list[str] = []
+    real = service._prepare
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        prepared.append(args[3].topic)
+        return real(*args, **kwargs)
+
+    run(qclient, qorg, {**REVENUE, "limit": 1})  # the model version is in memory
+    monkeypatch.setattr(service, "_prepare", counting)
+    run(qclient, qorg, {**REVENUE, "plan_only": True})
+    assert len(prepared) == 1
+    for _ in range(3):
+        assert run(qclient, qorg, {**REVENUE, "cache": "bypass"}).json()["data"]
+    assert len(prepared) == 1  # plan_only and cache are not part of what is prepared
+    run(qclient, qorg, {**REVENUE, "limit": 3})
+    assert len(prepared) == 2
+    other = qclient.post(
+        "/api/v1/api-keys", headers=qorg.headers, json={"name": "k2", "kind": "organization"}
+    ).json()["data"]["secret"]  # a commit, and another caller
+    run(qclient, Org(qorg.id, other), REVENUE)
+    run(qclient, qorg, REVENUE)
+    assert len(prepared) == 4
+    large = {**REVENUE, "name": "x", "filters": {"customer_id": list(range(2000))}}
+    run(qclient, qorg, large)
+    run(qclient, qorg, large)
+    assert len(prepared) == 6

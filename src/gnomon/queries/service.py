@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -35,6 +36,7 @@ from gnomon.queries.schemas import SEMANTIC_FIELDS, QueryRun, SqlRun
 from gnomon.queries.system import ORG_ATTRIBUTE, SYSTEM_TOPICS, system_model
 from gnomon.runtime import Runtime
 from gnomon.semantic import AccessContext, CompiledQuery, SemanticModel, compile_query
+from gnomon.store.memo import remembered
 from gnomon.util import utcnow
 from gnomon.webhooks import service as webhooks
 from gnomon.webhooks.catalog import QueryErrorData, SlowQueryData
@@ -242,23 +244,81 @@ def _record_success(
     record(entry, emitted)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Prepared:
-    """A topic query up to the warehouse: its model, connection, SQL and cache key."""
+    """A topic query up to the warehouse: whom it runs as, its model, connection, SQL, cache
+    key and the organization's slow-query threshold. Remembered between requests (see
+    :func:`_prepared`), so never changed: each run makes its own :class:`QueryOutcome`."""
 
+    user: dict[str, Any] | None
     loaded: modeling.LoadedModel
     conn: dict[str, Any]
     compiled: CompiledQuery
     access: AccessContext
-    outcome: QueryOutcome
+    sql_hash: str
+    cache_key: str
+    slow_after_s: float
 
-    def cache_key(self) -> str:
-        return cache_key(
-            sql=self.compiled.sql,
-            connection_id=self.conn["id"],
-            connection_version=str(self.conn["version"]),
-            access_fingerprint=_fingerprint(self.access),
+    def adopt(self, state: _Run) -> None:
+        state.user = self.user
+        state.model_id = self.loaded.id
+        state.connection_id = self.conn["id"]
+        state.connection_name = self.conn["name"]
+        state.sql_hash = self.sql_hash
+        state.fields = [f.name for f in self.compiled.fields]
+
+    def outcome(self, body: QueryRun) -> QueryOutcome:
+        compiled = self.compiled
+        return QueryOutcome(
+            sql=compiled.sql,
+            topic=compiled.topic,
+            fields=[f.as_dict() for f in compiled.fields],
+            name=body.name,
+            model_id=self.loaded.id,
         )
+
+
+# What decides a prepared query besides the caller: the semantic fields, and which model,
+# connection and user it runs against.
+_PREPARE_FIELDS = SEMANTIC_FIELDS | {"model_id", "connection", "user_id"}
+# Larger bodies are prepared every time rather than kept as part of a memo key.
+_REMEMBERED_BODY_BYTES = 4096
+
+
+def _prepared(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    body: QueryRun,
+    state: _Run,
+    *,
+    memory_only: bool,
+) -> _Prepared | None:
+    """:func:`_prepare`, remembered (on the event loop; gnomon.store.memo) until the store
+    changes or the minute ends (relative filters resolve against the time), for the same
+    caller and the same body: dashboards and monitors send the same queries again and again."""
+    now = utcnow()
+    request = body.model_dump_json(include=_PREPARE_FIELDS, exclude_none=True)
+
+    def prepare(reads: Session) -> _Prepared | None:
+        return _prepare(reads, principal, runtime, body, state, now, memory_only=memory_only)
+
+    if len(request) > _REMEMBERED_BODY_BYTES:
+        return prepare(session)
+    caller = (
+        principal.org_id,
+        principal.kind,
+        principal.is_org_admin,
+        principal.label,
+        principal.key_id,
+        principal.user_id,
+        principal.scopes,
+    )
+    key = ("prepared query", caller, request, now.replace(second=0, microsecond=0))
+    prepared = remembered(session, key, prepare)
+    if prepared is not None:
+        prepared.adopt(state)
+    return prepared
 
 
 def _prepare(
@@ -267,11 +327,13 @@ def _prepare(
     runtime: Runtime,
     body: QueryRun,
     state: _Run,
+    now: datetime,
     *,
     memory_only: bool = False,
 ) -> _Prepared | None:
     """Access, model, connection and role checks, compile. With ``memory_only``, None instead
-    of loading a model version that is not in memory yet."""
+    of loading a model version that is not in memory yet. ``state`` learns each part as it is
+    known, for the history row of a run that fails half-way."""
     access, state.user = _access_for(session, principal, body.user_id)
     loaded = modeling.load_model(
         session,
@@ -288,17 +350,16 @@ def _prepare(
     connections.require_role(session, principal, conn, "query")
     state.connection_id = conn["id"]
     state.connection_name = conn["name"]
-    compiled = _compile(runtime, loaded, body, access)
+    compiled = _compile(runtime, loaded, body, access, now)
     state.sql_hash = _sql_hash(compiled.sql)
-    state.fields = [f.name for f in compiled.fields]
-    outcome = QueryOutcome(
+    key = cache_key(
         sql=compiled.sql,
-        topic=compiled.topic,
-        fields=[f.as_dict() for f in compiled.fields],
-        name=body.name,
-        model_id=loaded.id,
+        connection_id=conn["id"],
+        connection_version=str(conn["version"]),
+        access_fingerprint=_fingerprint(access),
     )
-    return _Prepared(loaded, conn, compiled, access, outcome)
+    threshold = webhooks.slow_query_threshold(session, principal.org_id)
+    return _Prepared(state.user, loaded, conn, compiled, access, state.sql_hash, key, threshold)
 
 
 @dataclass
@@ -314,11 +375,9 @@ class Execution:
     body: QueryRun
     state: _Run
     prepared: _Prepared
+    outcome: QueryOutcome
     runtime: Runtime
     record: Recorder
-    # The organization's slow-query threshold, read with the rest before the round trip so
-    # that the bookkeeping after it needs no metadata session.
-    slow_after_s: float
 
     def execute(self) -> CachedResult:
         """The query on the warehouse and its JSON ``data`` array; a failure is recorded."""
@@ -367,10 +426,10 @@ def begin(
         if system:
             outcome = _run_system_topic(session, principal, runtime, body, state)
         else:
-            prepared = _prepare(session, principal, runtime, body, state, memory_only=memory_only)
+            prepared = _prepared(session, principal, runtime, body, state, memory_only=memory_only)
             if prepared is None:
                 return None
-            step = _without_warehouse(session, runtime, body, prepared, state, record, arrow=arrow)
+            step = _without_warehouse(runtime, body, prepared, state, record, arrow=arrow)
             if isinstance(step, Execution):
                 return step
             outcome = step
@@ -388,7 +447,6 @@ def begin(
 
 
 def _without_warehouse(
-    session: Session,
     runtime: Runtime,
     body: QueryRun,
     prepared: _Prepared,
@@ -397,7 +455,7 @@ def _without_warehouse(
     *,
     arrow: bool,
 ) -> QueryOutcome | Execution:
-    compiled, outcome = prepared.compiled, prepared.outcome
+    compiled, outcome = prepared.compiled, prepared.outcome(body)
     if body.plan_only:
         outcome.plan = compiled.plan.describe()
         return outcome
@@ -405,12 +463,11 @@ def _without_warehouse(
         outcome.arrow = connections.engine_for(runtime, prepared.conn).stream_arrow(compiled.sql)
         return outcome
     if body.cache == "normal":
-        hit = runtime.cache.get(prepared.cache_key())
+        hit = runtime.cache.get(prepared.cache_key)
         if hit is not None:
             _fill(outcome, compiled, hit, cache_hit=True)
             return outcome
-    threshold = webhooks.slow_query_threshold(session, state.principal.org_id)
-    return Execution(body, state, prepared, runtime, record, threshold)
+    return Execution(body, state, prepared, outcome, runtime, record)
 
 
 def finish(runtime: Runtime, execution: Execution, result: CachedResult) -> QueryOutcome:
@@ -419,17 +476,20 @@ def finish(runtime: Runtime, execution: Execution, result: CachedResult) -> Quer
     if execution.body.cache != "bypass":
         tags = [f"conn:{prepared.conn['id']}", f"model:{prepared.loaded.id}"]
         ttl = _ttl(prepared.loaded.semantic, prepared.compiled.topic)
-        runtime.cache.set(prepared.cache_key(), result, ttl, tags)
-    outcome = prepared.outcome
+        runtime.cache.set(prepared.cache_key, result, ttl, tags)
+    outcome = execution.outcome
     _fill(outcome, prepared.compiled, result, cache_hit=False)
-    _record_success(state, outcome, execution.record, slow_after_s=execution.slow_after_s)
+    _record_success(state, outcome, execution.record, slow_after_s=prepared.slow_after_s)
     return outcome
 
 
 def _compile(
-    runtime: Runtime, loaded: modeling.LoadedModel, body: QueryRun, access: AccessContext
+    runtime: Runtime,
+    loaded: modeling.LoadedModel,
+    body: QueryRun,
+    access: AccessContext,
+    now: datetime,
 ) -> CompiledQuery:
-    now = utcnow()
     # Relative filters ("last 7 days") resolve against now: a compiled query is reused for
     # the rest of the minute. The body's semantic part as pydantic serialises it (its field
     # order is fixed; the same filters given in another order only miss the cache).

@@ -53,8 +53,9 @@ class ReadMemo:
         self._entries: dict[Hashable, Any] = {}
 
     def get(self, key: Hashable, compute: Callable[[Session], T]) -> T:
-        """``compute(session)``, remembered under ``key`` until the store changes. The same
-        object is handed to every caller: callers must not change it (or must get a copy)."""
+        """``compute(session)``, remembered under ``key`` until the store changes (None is not
+        remembered). The same object is handed to every caller: callers must not change it
+        (or must get a copy)."""
         with self._lock:
             (version,) = self._conn.execute("PRAGMA data_version").fetchone()
             if version != self._version:
@@ -65,6 +66,8 @@ class ReadMemo:
                 return value
             with Session(self._engine) as session:
                 value = compute(session)
+            if value is None:
+                return value
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries = {}
             self._entries[key] = value
