@@ -41,6 +41,15 @@ def test_cache_hit_refresh_bypass_and_connection_refresh(qclient: TestClient, qo
     assert run(qclient, qorg, REVENUE).json()["meta"]["cache_hit"] is False
 
 
+def _hold_history(client: TestClient) -> None:
+    """Stop the background history writer (after writing what it holds): each of its writes
+    clears the memo of prepared queries (gnomon.store.memo), at a moment no test can choose."""
+    history = client.app.state.runtime.history  # type: ignore[attr-defined]
+    history._stop.set()
+    history._thread.join()
+    history.flush()
+
+
 def _loop_steps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records, for each query started on the event loop, how far the loop took it: "answer"
     (a cache hit), "execution" (only the warehouse round trip went to a thread), "none" (the
@@ -97,6 +106,7 @@ def test_event_loop_path_defers_to_the_full_path(
     """A model version not in memory is not parsed on the event loop: the full path answers
     it. A bad query fails on the loop and is recorded once."""
     run(qclient, qorg, {**REVENUE, "plan_only": True})  # the model version is in memory
+    _hold_history(qclient)
     steps = _loop_steps(monkeypatch)
     run(qclient, qorg, {**REVENUE, "cache": "refresh"})
     qclient.app.state.runtime.models = LruCache(16)  # type: ignore[attr-defined]
@@ -356,6 +366,7 @@ def test_a_query_is_prepared_once_per_caller_until_the_store_changes(
         return real(*args, **kwargs)
 
     run(qclient, qorg, {**REVENUE, "limit": 1})  # the model version is in memory
+    _hold_history(qclient)
     monkeypatch.setattr(service, "_prepare", counting)
     run(qclient, qorg, {**REVENUE, "plan_only": True})
     assert len(prepared) == 1

@@ -119,15 +119,18 @@ async def _run_topic_query(
     arrow: bool,
 ) -> service.QueryOutcome:
     record = records.record
-    if runtime.local_reads and store.loop_sessions is not None:
+    if runtime.local_reads and store.loop_engine is not None:
         # Every read is local (an SQLite file and the in-process cache): everything but the
         # warehouse round trip runs on the event loop, where it costs less than the two hops
         # to a worker thread and back would. A cached answer needs no thread at all.
-        with store.loop_sessions() as session:
+        session = store.loop_session()
+        try:
             step = service.begin(
                 session, principal, runtime, body, record=record, arrow=arrow, memory_only=True
             )
-
+        finally:
+            if session.in_transaction():  # it read something the memo does not keep
+                session.close()
         if isinstance(step, service.Execution):
             return service.finish(runtime, step, await run_in_threadpool(step.execute))
         if step is not None:

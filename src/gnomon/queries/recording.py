@@ -22,7 +22,9 @@ from gnomon.store.db import Store
 log = logging.getLogger("gnomon.queries")
 
 BATCH = 500
-INTERVAL_S = 0.2
+# Once a second at most: on an embedded store every write also clears the memo of the event
+# loop's hot-path reads (gnomon.store.memo), which the next query then reads again.
+INTERVAL_S = 1.0
 
 
 class HistoryWriter:

@@ -17,7 +17,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -154,6 +154,7 @@ class Store:
     loop_sessions: sessionmaker[Session] | None = None
     # The loop engine's memo of hot-path reads (gnomon.store.memo).
     memo: ReadMemo | None = None
+    _loop_session: Session | None = field(default=None, repr=False)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -182,6 +183,16 @@ class Store:
             memo=memo,
         )
 
+    def loop_session(self) -> Session:
+        """The event loop's session (SQLite files only): one, reused by every request, as the
+        loop runs one synchronous block at a time. Its hot-path reads are remembered, so it
+        rarely connects; a block that made it read closes it (ending the read transaction)
+        before it gives the loop back."""
+        assert self.loop_sessions is not None
+        if self._loop_session is None:
+            self._loop_session = self.loop_sessions()
+        return self._loop_session
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -199,6 +210,8 @@ class Store:
         end_session(session, commit=True)
 
     def dispose(self) -> None:
+        if self._loop_session is not None:
+            self._loop_session.close()
         self.engine.dispose()
         if self.loop_engine is not None:
             self.loop_engine.dispose()
