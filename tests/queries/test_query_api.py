@@ -381,7 +381,12 @@ def test_a_query_is_prepared_once_per_caller_until_the_store_changes(
     run(qclient, Org(qorg.id, other), REVENUE)
     run(qclient, qorg, REVENUE)
     assert len(prepared) == 4
-    large = {**REVENUE, "name": "x", "filters": {"customer_id": list(range(2000))}}
+    large = {**REVENUE, "name": "large", "filters": {"customer_id": list(range(2000))}}
     run(qclient, qorg, large)
-    run(qclient, qorg, large)
+    answer = run(qclient, qorg, large).json()
     assert len(prepared) == 6
+    fields = [f["name"] for f in answer["meta"]["fields"]]
+    assert answer["data"]
+    assert all(list(row) == fields for row in answer["data"])
+    history = qclient.get("/api/v1/queries/history", headers=qorg.headers).json()["data"]
+    assert [h["fields"] for h in history if h["name"] == "large"] == [fields, fields]

@@ -8,9 +8,10 @@ matched and wrapped in the exception handlers exactly like any other) whose hand
 same steps itself for the one shape of endpoint it accepts: a JSON body model, the
 ``Request``, the calling principal and the runtime.
 
-Only a request that will succeed takes the direct path: a JSON body that parses and validates.
-Anything else (another content type, a body FastAPI would reject) goes through FastAPI's own
-handler, so errors (401 before 422, the 422's details) are exactly FastAPI's.
+Only a request whose body FastAPI would accept takes the direct path: JSON that parses and
+validates. Anything else (another content type, a body FastAPI would reject, dependency
+overrides in tests) goes through FastAPI's own handler, so every error is exactly FastAPI's,
+found in the same order of checks.
 """
 
 from __future__ import annotations

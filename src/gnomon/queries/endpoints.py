@@ -89,7 +89,6 @@ async def run_query(
 ) -> Response:
     """Run a topic query (the seed's body as written). ``Accept: text/csv`` or
     ``application/vnd.apache.arrow.stream`` for other formats."""
-
     arrow = ARROW in request.headers.get("accept", "") and not body.plan_only
     async with _recording(request, principal) as records:
         outcome = await _run_topic_query(

@@ -304,18 +304,19 @@ def _prepared(
         return _prepare(reads, principal, runtime, body, state, now, memory_only=memory_only)
 
     if len(request) > _REMEMBERED_BODY_BYTES:
-        return prepare(session)
-    caller = (
-        principal.org_id,
-        principal.kind,
-        principal.is_org_admin,
-        principal.label,
-        principal.key_id,
-        principal.user_id,
-        principal.scopes,
-    )
-    key = ("prepared query", caller, request, now.replace(second=0, microsecond=0))
-    prepared = remembered(session, key, prepare)
+        prepared = prepare(session)
+    else:
+        caller = (
+            principal.org_id,
+            principal.kind,
+            principal.is_org_admin,
+            principal.label,
+            principal.key_id,
+            principal.user_id,
+            principal.scopes,
+        )
+        key = ("prepared query", caller, request, now.replace(second=0, microsecond=0))
+        prepared = remembered(session, key, prepare)
     if prepared is not None:
         prepared.adopt(state)
     return prepared

@@ -1,22 +1,22 @@
 """Hot-path reads of an embedded store, remembered until the store changes.
 
 Every query reads the same few rows: the presented key, the model bound to the connection, the
-connection, the organization's settings. On an SQLite file each is a prepared read of tens of
-microseconds, but with the connection checkout, the cursor and the row conversion, and with the
-CPU caches cold after a warehouse query has streamed hundreds of megabytes through them, the
-four cost 0.5 to 0.7 ms per request.
+connection, the organization's settings, and for a user their access context and connection
+roles. On an SQLite file each is a prepared read of tens of microseconds, but with the
+connection checkout, the cursor and the row conversion, and with the CPU caches cold after a
+warehouse query has streamed hundreds of megabytes through them, they cost 0.5 to 0.7 ms per
+request. The query service keeps whole prepared queries here too (gnomon.queries.service).
 
-A :class:`ReadMemo` keeps their results and checks, once per read, that nothing has been
+A :class:`ReadMemo` keeps those results and checks, before every read, that nothing has been
 committed since: SQLite's ``PRAGMA data_version`` changes whenever another connection (of this
 process or any other: the CLI, a webhook worker) commits to the file. Any commit clears every
-remembered result. That is deliberately coarse. Query history is written in batches at most
-five times a second, so a busy server re-reads these rows at most that often, and nothing
-needs to know which table a write touched: a revoked key, a new model version, a changed
-connection are seen on the next request, as without the memo.
+remembered result. That is deliberately coarse: nothing needs to know which table a write
+touched, and a revoked key, a new model version, a changed connection are seen on the next
+request, as without the memo. Query history, the one steady writer, is written in batches at
+most once a second, so a busy server re-reads these rows about that often.
 
 Only for connections that never write (the store's event-loop engine): a read inside a write
-transaction must see that transaction's own changes, which no memo can know about.
-"""
+transaction must see that transaction's own changes, which no memo can know about."""
 
 from __future__ import annotations
 
