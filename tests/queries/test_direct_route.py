@@ -1,8 +1,10 @@
-"""``POST /queries/run``'s direct path (gnomon.api.direct): well-formed requests skip FastAPI's
-dependency solving; every other request gets exactly FastAPI's own answer."""
+"""``POST /queries/run``'s direct path (gnomon.api.direct): well-formed requests skip Starlette's
+routing and FastAPI's dependency solving; every other request gets exactly FastAPI's answer,
+and the errors the endpoint raises are answered by the application's own handlers."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import fastapi.routing
@@ -97,6 +99,18 @@ def test_bad_requests_get_fastapis_own_answer(
     assert direct == through_fastapi
     # FastAPI parses the JSON before it authenticates, and validates it after.
     assert direct[0] == (422 if authenticated or case == "invalid JSON" else 401), direct
+    # FastAPI saw the body the lane had read (replayed): its details name what is wrong in it.
+    expected = {
+        "invalid JSON": "json_invalid",
+        "unknown field": "extra_forbidden",
+        "wrong types": "string_type",
+        "not an object": "model_attributes_type",
+        "empty body": "missing",
+        "text/plain": "model_attributes_type",
+        "integer beyond 64 bits": "less_than_equal",
+    }[case]
+    if direct[0] == 422:
+        assert expected in [d["code"] for d in direct[1]["details"]], direct
 
 
 def _unused_dependency() -> None:
@@ -107,6 +121,52 @@ def test_a_valid_body_without_a_key_is_401(qclient: TestClient, solved: list[str
     r = qclient.post("/api/v1/queries/run", json=BODY)
     assert r.status_code == 401, r.text
     assert r.json()["error"] == "unauthenticated"
+
+
+ENDPOINT_ERRORS = [
+    ("unknown topic", {"topic": "nope", "measures": ["total_revenue"]}),
+    ("unknown fields", {"topic": "revenue_analytics", "measures": ["x"], "dimensions": ["y"]}),
+    ("unknown connection", {**BODY, "connection": "nowhere"}),
+    ("bad filter", {**BODY, "filters": {"date_month": {"between": "soon"}}}),
+]
+
+
+@pytest.mark.parametrize(("case", "body"), ENDPOINT_ERRORS, ids=[c[0] for c in ENDPOINT_ERRORS])
+def test_errors_of_the_endpoint_are_answered_as_through_fastapi(
+    qclient: TestClient, qorg: Org, case: str, body: dict[str, Any]
+) -> None:
+    def answer() -> tuple[int, dict[str, Any]]:
+        r = qclient.post("/api/v1/queries/run", headers=qorg.headers, json=body)
+        content = r.json()
+        content.pop("request_id")
+        return r.status_code, content
+
+    direct = answer()
+    app: fastapi.FastAPI = qclient.app  # type: ignore[assignment]
+    app.dependency_overrides[_unused_dependency] = _unused_dependency
+    try:
+        through_fastapi = answer()
+    finally:
+        app.dependency_overrides.clear()
+    assert direct == through_fastapi
+    assert direct[0] in (404, 422), direct
+    assert direct[1]["message"]
+
+
+def test_direct_requests_are_measured_and_replayed_like_any_other(
+    qclient: TestClient, qorg: Org
+) -> None:
+    """Middleware outside the lane still applies: the request id, the metrics label, and an
+    Idempotency-Key replay."""
+    headers = {**qorg.headers, "Idempotency-Key": "direct-1", "X-Request-Id": "lane-check"}
+    first = qclient.post("/api/v1/queries/run", headers=headers, json=BODY)
+    assert first.status_code == 200, first.text
+    assert first.headers["x-request-id"] == "lane-check"
+    again = qclient.post("/api/v1/queries/run", headers=headers, json=BODY)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    text = qclient.get("/metrics").text
+    assert re.search(r'gnomon_http_requests_total\{.*route="queries_run".*\} [1-9]', text)
 
 
 def test_direct_routes_take_only_the_shape_they_handle() -> None:

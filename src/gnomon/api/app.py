@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from gnomon import __version__
 from gnomon.api import errors, system
+from gnomon.api.direct import DirectLane, DirectRoute
 from gnomon.api.idempotency import IdempotencyMiddleware
 from gnomon.api.middleware import BodyLimitMiddleware, RateLimitMiddleware, RequestContextMiddleware
 from gnomon.api.ratelimit import create_rate_limiter
@@ -87,6 +88,16 @@ def api_routers() -> list[APIRouter]:
     ]
 
 
+def direct_routes() -> dict[str, DirectRoute]:
+    """The API's direct routes by the paths the application serves them at."""
+    return {
+        API_PREFIX + route.path: route
+        for router in api_routers()
+        for route in router.routes
+        if isinstance(route, DirectRoute)
+    }
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.check_safe()
@@ -122,7 +133,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.include_router(router, prefix=API_PREFIX)
     app.mount(SCIM_PREFIX, create_scim_app(settings, store))
 
-    # Added innermost first: the request id wraps everything, then size, rate, idempotency.
+    # Added innermost first: the request id wraps everything, then size, rate, idempotency, and
+    # the direct lane for the hot endpoint (gnomon.api.direct).
+    app.add_middleware(DirectLane, application=app, routes=direct_routes())
     app.add_middleware(IdempotencyMiddleware, store=store, ttl_s=settings.idempotency_ttl_s)
     limiter = create_rate_limiter(settings.rate_limit, settings.redis_url)
     if limiter is not None:

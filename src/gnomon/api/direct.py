@@ -1,37 +1,48 @@
-"""A direct path through FastAPI for the hottest endpoint's well-formed requests.
+"""A direct path for the hottest endpoint's well-formed requests.
 
-For every request FastAPI reads the body, solves the dependency graph (an exit stack, a cache,
-a loop over every parameter), validates and then calls the endpoint. That machinery is general
-and costs a few hundred microseconds, which for ``POST /queries/run`` on a warm cache is a
-third of the request. :class:`DirectRoute` is an ``APIRoute`` (so the route is documented,
-matched and wrapped in the exception handlers exactly like any other) whose handler does the
-same steps itself for the one shape of endpoint it accepts: a JSON body model, the
-``Request``, the calling principal and the runtime.
+For every request Starlette and FastAPI run an exception middleware, an exit-stack middleware,
+the router, the route's request/response wrappers with two more exit stacks, then FastAPI reads
+the body, solves the dependency graph (a cache, a loop over every parameter), validates and
+calls the endpoint. That machinery is general and, with the CPU caches cold after a warehouse
+query, costs about half a millisecond, which for ``POST /queries/run`` answered from the cache
+is most of the request. Two pieces take the hot endpoint's requests past it:
+
+* :class:`DirectRoute` is an ``APIRoute`` (documented and matched like any other) whose
+  :meth:`~DirectRoute.direct` does FastAPI's steps itself for the one shape of endpoint it
+  accepts: a JSON body model, the ``Request``, the calling principal and the runtime;
+* :class:`DirectLane`, the innermost of gnomon's middleware (so request ids, access logs,
+  metrics, body and rate limits and idempotency apply as to any request), hands a direct
+  route's requests to :meth:`~DirectRoute.direct` before Starlette's routing, and answers the
+  errors it raises with the application's own exception handlers.
 
 Only a request whose body FastAPI would accept takes the direct path: JSON that parses and
 validates. Anything else (another content type, a body FastAPI would reject, dependency
-overrides in tests) goes through FastAPI's own handler, so every error is exactly FastAPI's,
-found in the same order of checks.
+overrides in tests) is declined and goes through FastAPI from the start (the lane replays the
+body it read), so every such error is exactly FastAPI's, found in the same order of checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import orjson
 import pydantic
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gnomon.api.deps import bearer, current_principal, get_runtime, runtime_dependency
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+# Starlette's exception handlers: sync or async.
+ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 
 class DirectRoute(APIRoute):
-    def get_route_handler(self) -> Handler:
-        full = super().get_route_handler()
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
         dependant = self.dependant
         resolvers = {d.call: d.name or "" for d in dependant.dependencies}
         model = dependant.body_params[0].field_info.annotation if dependant.body_params else None
@@ -49,29 +60,100 @@ class DirectRoute(APIRoute):
                 f"{self.path}: a DirectRoute takes a body model, the Request, the "
                 "principal and the runtime, nothing else"
             )
-        body_model: type[pydantic.BaseModel] = model
-        endpoint = self.endpoint
-        names = (
+        self._body_model: type[pydantic.BaseModel] = model
+        self._names = (
             dependant.body_params[0].name,
             dependant.request_param_name,
             resolvers[current_principal],
             resolvers[runtime_dependency],
         )
 
+    async def direct(self, request: Request) -> Response | None:
+        """The endpoint's response, or None (declined) when FastAPI must handle the request:
+        not JSON, a body that does not parse or validate, dependency overrides in place."""
+        if (
+            request.headers.get("content-type") != "application/json"
+            or request.app.dependency_overrides  # tests that swap a dependency
+        ):
+            return None
+        raw = await request.body()  # kept by the request, for FastAPI if it is declined
+        try:
+            body = self._body_model.model_validate(orjson.loads(raw))
+        except (orjson.JSONDecodeError, pydantic.ValidationError):
+            return None
+        principal = await current_principal(request, await bearer(request))
+        values = (body, request, principal, get_runtime(request))
+        response: Response = await self.endpoint(**dict(zip(self._names, values, strict=True)))
+        return response
+
+    def get_route_handler(self) -> Handler:
+        # Requests that reach the route through Starlette's routing (the lane is not installed,
+        # or declined) take the direct path too when they can.
+        full = super().get_route_handler()
+
         async def handler(request: Request) -> Response:
-            if (
-                request.headers.get("content-type") != "application/json"
-                or request.app.dependency_overrides  # tests that swap a dependency
-            ):
-                return await full(request)
-            raw = await request.body()  # kept by the request: FastAPI's handler can read it again
-            try:
-                body = body_model.model_validate(orjson.loads(raw))
-            except (orjson.JSONDecodeError, pydantic.ValidationError):
-                return await full(request)
-            principal = await current_principal(request, await bearer(request))
-            values = (body, request, principal, get_runtime(request))
-            response: Response = await endpoint(**dict(zip(names, values, strict=True)))
-            return response
+            return await self.direct(request) or await full(request)
 
         return handler
+
+
+class DirectLane:
+    """Pure ASGI: a direct route's requests go to :meth:`DirectRoute.direct` without
+    Starlette's exception middleware and routing; declined ones go on, body replayed."""
+
+    def __init__(
+        self, app: ASGIApp, application: FastAPI, routes: Mapping[str, DirectRoute]
+    ) -> None:
+        """``routes``: each direct route by the path the application serves it at."""
+        self.app = app
+        self.application = application
+        self.routes: Mapping[tuple[str, str], DirectRoute] = {
+            (method, path): route
+            for path, route in routes.items()
+            for method in route.methods or ()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = (
+            self.routes.get((scope["method"], scope["path"])) if scope["type"] == "http" else None
+        )
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = route  # what Starlette's routing would set (metrics label by name)
+        request = Request(scope, receive, send)
+        try:
+            response = await route.direct(request)
+        except Exception as exc:
+            handler = self._handler_for(exc)
+            if handler is None:
+                raise  # as Starlette: the server-error middleware answers it
+            answer = handler(request, exc)
+            response = await answer if inspect.isawaitable(answer) else answer
+        if response is None:
+            body = await request.body()
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await response(scope, receive, send)
+
+    def _handler_for(self, exc: Exception) -> ErrorHandler | None:
+        handlers = self.application.exception_handlers
+        for cls in type(exc).__mro__:
+            if cls is Exception:
+                return None  # the catch-all belongs to the server-error middleware
+            if cls in handlers:
+                return handlers[cls]
+        return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
