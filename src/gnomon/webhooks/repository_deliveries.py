@@ -26,6 +26,15 @@ def insert_deliveries(session: Session, rows: Sequence[Mapping[str, Any]]) -> No
         session.execute(insert(_d), [dict(r) for r in rows])
 
 
+def any_due(session: Session, *, now: datetime) -> bool:
+    """Whether :func:`claim_due` may find anything: a read, without the write lock a claim
+    takes. It over-approximates (a due delivery of a disabled webhook, or one waiting behind an
+    earlier delivery of its resource, counts), so an idle worker only claims when it may."""
+    pending = select(_d.c.id).where(_d.c.status == "pending", _d.c.next_attempt_at <= now)
+    expired = select(_d.c.id).where(_d.c.status == "delivering", _d.c.locked_until < now)
+    return any(session.execute(stmt.limit(1)).first() is not None for stmt in (pending, expired))
+
+
 def claim_due(
     session: Session,
     *,
