@@ -5,6 +5,7 @@ and the errors the endpoint raises are answered by the application's own handler
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import fastapi.routing
@@ -82,20 +83,9 @@ def test_bad_requests_get_fastapis_own_answer(
     error body, in the same order of checks."""
     if authenticated:
         headers = {**headers, **qorg.headers}
-
-    def answer() -> tuple[int, dict[str, Any]]:
-        r = qclient.post("/api/v1/queries/run", headers=headers, content=content)
-        body = r.json()
-        body.pop("request_id", None)
-        return r.status_code, body
-
-    direct = answer()
-    app: fastapi.FastAPI = qclient.app  # type: ignore[assignment]
-    app.dependency_overrides[_unused_dependency] = _unused_dependency
-    try:
-        through_fastapi = answer()
-    finally:
-        app.dependency_overrides.clear()
+    direct, through_fastapi = _direct_and_through_fastapi(
+        qclient, lambda: qclient.post("/api/v1/queries/run", headers=headers, content=content)
+    )
     assert direct == through_fastapi
     # FastAPI parses the JSON before it authenticates, and validates it after.
     assert direct[0] == (422 if authenticated or case == "invalid JSON" else 401), direct
@@ -111,6 +101,31 @@ def test_bad_requests_get_fastapis_own_answer(
     }[case]
     if direct[0] == 422:
         assert expected in [d["code"] for d in direct[1]["details"]], direct
+
+
+Answer = tuple[int, dict[str, Any]]
+
+
+def _direct_and_through_fastapi(
+    client: TestClient, post: Callable[[], Any]
+) -> tuple[Answer, Answer]:
+    """The status and error body (without its request id) of ``post()`` answered by the
+    direct path, then with a dependency override in place, which sends every request through
+    FastAPI."""
+
+    def answer() -> Answer:
+        r = post()
+        body: dict[str, Any] = r.json()
+        body.pop("request_id", None)
+        return r.status_code, body
+
+    direct = answer()
+    app: fastapi.FastAPI = client.app  # type: ignore[assignment]
+    app.dependency_overrides[_unused_dependency] = _unused_dependency
+    try:
+        return direct, answer()
+    finally:
+        app.dependency_overrides.clear()
 
 
 def _unused_dependency() -> None:
@@ -135,19 +150,9 @@ ENDPOINT_ERRORS = [
 def test_errors_of_the_endpoint_are_answered_as_through_fastapi(
     qclient: TestClient, qorg: Org, case: str, body: dict[str, Any]
 ) -> None:
-    def answer() -> tuple[int, dict[str, Any]]:
-        r = qclient.post("/api/v1/queries/run", headers=qorg.headers, json=body)
-        content = r.json()
-        content.pop("request_id")
-        return r.status_code, content
-
-    direct = answer()
-    app: fastapi.FastAPI = qclient.app  # type: ignore[assignment]
-    app.dependency_overrides[_unused_dependency] = _unused_dependency
-    try:
-        through_fastapi = answer()
-    finally:
-        app.dependency_overrides.clear()
+    direct, through_fastapi = _direct_and_through_fastapi(
+        qclient, lambda: qclient.post("/api/v1/queries/run", headers=qorg.headers, json=body)
+    )
     assert direct == through_fastapi
     assert direct[0] in (404, 422), direct
     assert direct[1]["message"]

@@ -31,9 +31,10 @@ import orjson
 import pydantic
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gnomon.api.deps import bearer, current_principal, get_runtime, runtime_dependency
+from gnomon.api.middleware import replay_body
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 # Starlette's exception handlers: sync or async.
@@ -132,7 +133,7 @@ class DirectLane:
             response = await answer if inspect.isawaitable(answer) else answer
         if response is None:
             body = await request.body()
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         await response(scope, receive, send)
 
@@ -144,16 +145,3 @@ class DirectLane:
             if cls in handlers:
                 return handlers[cls]
         return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

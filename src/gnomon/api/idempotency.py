@@ -15,7 +15,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gnomon.api import writers
-from gnomon.api.middleware import credential_fingerprint, header, send_error
+from gnomon.api.middleware import credential_fingerprint, header, replay_body, send_error
 from gnomon.idempotency import repository as repo
 from gnomon.store.db import Store
 
@@ -75,15 +75,7 @@ class IdempotencyMiddleware:
             await self._answer_existing(existing, digest, rid, send)
             return
 
-        replayed = False
-
-        async def replay_receive() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
+        replay_receive = replay_body(body, receive)
         status = 500
         resp_headers: dict[str, str] = {}
         chunks: list[bytes] = []
