@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from gnomon.api import writers
 from gnomon.api.deps import CurrentPrincipal, CurrentRuntime, Page, ReadSession, get_store
 from gnomon.api.direct import DirectRoute
 from gnomon.api.envelope import Many, many
 from gnomon.api.errors import common_responses
+from gnomon.api.offload import offload
 from gnomon.api.streaming import read_ahead
 from gnomon.engine import iter_arrow_ipc, iter_csv
 from gnomon.principal import Principal
@@ -60,9 +61,9 @@ async def _recording(request: Request, principal: Principal) -> AsyncIterator[De
 async def run_recorded(
     request: Request, principal: Principal, work: Callable[[service.Recorder], T]
 ) -> T:
-    """``work(record)`` in the thread pool, its history written as :func:`_recording` says."""
+    """``work(record)`` on the query threads, its history written as :func:`_recording` says."""
     async with _recording(request, principal) as records:
-        return await run_in_threadpool(work, records.record)
+        return await offload(partial(work, records.record))
 
 
 def _respond(request: Request, outcome: service.QueryOutcome) -> Response:
@@ -131,17 +132,17 @@ async def _run_topic_query(
             if session.in_transaction():  # it read something the memo does not keep
                 session.close()
         if isinstance(step, service.Execution):
-            return service.finish(runtime, step, await run_in_threadpool(step.execute))
+            return service.finish(runtime, step, await offload(step.execute))
         if step is not None:
             return step
     # Everything else (a networked store or cache, a model version to parse, a system topic,
-    # an Arrow stream) runs the whole path in the thread pool.
+    # an Arrow stream) runs the whole path on the query threads.
 
     def run() -> service.QueryOutcome:
         with store.read_sessions() as session:
             return service.run(session, principal, runtime, body, record=record, arrow=arrow)
 
-    return await run_in_threadpool(run)
+    return await offload(run)
 
 
 @router.post("/sql", name="queries_sql", response_model=QueryResult, responses=RESULT_CONTENT)
