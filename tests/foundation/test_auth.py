@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from tests.conftest import ADMIN_TOKEN, Org
 
+from gnomon.apikeys import service as keys_service
 from gnomon.identity import repository as users_repo
 from gnomon.store.tables import api_keys, users
 from gnomon.util import new_id, utcnow
@@ -221,3 +224,43 @@ def test_405_lists_every_method_of_the_path(client: TestClient) -> None:
     r = client.request("OPTIONS", "/api/v1/api-keys/abc")
     assert r.status_code == 405
     assert r.headers["allow"] == "DELETE, GET, PATCH"
+
+
+def test_a_remembered_key_still_expires_on_time(
+    client: TestClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verified key is remembered until the store changes, but expiry needs no change: the
+    clock is compared on every request."""
+    created = client.post(
+        "/api/v1/api-keys",
+        headers=org.headers,
+        json={"name": "t", "kind": "organization", "expires_at": _in(hours=1)},
+    ).json()["data"]
+    verified: list[str] = []
+    original = keys_service._grant
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        verified.append("row")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(keys_service, "_grant", counting)
+    headers = _bearer(created["secret"])
+    # The first use records last_used_at (a commit, which forgets what was remembered).
+    for _ in range(4):
+        before = len(verified)
+        assert client.get("/api/v1/whoami", headers=headers).status_code == 200
+        if len(verified) == before:
+            break
+    else:
+        pytest.fail("the verified key was never remembered")
+    later = utcnow() + timedelta(hours=2)
+    monkeypatch.setattr(keys_service, "utcnow", lambda: later)
+    before = len(verified)
+    r = client.get("/api/v1/whoami", headers=headers)
+    assert r.status_code == 401
+    assert r.json()["message"] == "API key is expired"
+    assert len(verified) == before  # decided from what was remembered
+
+
+def _in(*, hours: int) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()

@@ -40,18 +40,17 @@ _AUTHENTICATION = PreparedSelect(
     .join(organizations, organizations.c.id == api_keys.c.org_id)
     .outerjoin(users, users.c.id == api_keys.c.user_id)
     .where(api_keys.c.key_id == bindparam("key_id")),
-    remember=True,
 )
 
 
-def find_for_authentication(engine: Engine, key_id: str) -> dict[str, Any] | None:
+def find_for_authentication(bind: Engine | Session, key_id: str) -> dict[str, Any] | None:
     """The one lookup made before the caller's organization is known: by the key's public id.
 
     Returns the key with its organization's and user's state, so that deleted organizations and
-    deactivated users stop working on their next request. Every request makes it, so it runs
-    as a prepared statement outside any session (one autocommit read).
+    deactivated users stop working on their next request. A prepared statement: given the
+    engine, one autocommit read outside any session.
     """
-    row = _AUTHENTICATION.one_or_none(engine, {"key_id": key_id})
+    row = _AUTHENTICATION.one_or_none(bind, {"key_id": key_id})
     return _row(row) if row is not None else None
 
 

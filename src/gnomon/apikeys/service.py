@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from gnomon.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWit
 from gnomon.errors import Conflict, Invalid, Issue, NotFound, Unauthenticated
 from gnomon.identity import repository as users_repo
 from gnomon.principal import Principal, RequestMeta
+from gnomon.store.memo import remembered_read
 from gnomon.util import new_id, utcnow
 
 
@@ -259,18 +261,20 @@ def revoke(session: Session, principal: Principal, key_db_id: str) -> None:
     )
 
 
-def authenticate(
-    engine: Engine, secret: str, meta: RequestMeta, *, touch_resolution_s: int
-) -> tuple[Principal, bool]:
-    """Resolve a presented secret to a principal.
+@dataclass(frozen=True)
+class _Grant:
+    """What a verified key grants while the store is unchanged: its principal (without the
+    request) and the two times compared with the clock on every request."""
 
-    Returns the principal and whether ``last_used_at`` is due for an update (done by the
-    caller in a separate write, so that authentication itself stays a read).
-    """
-    row = repo.find_for_authentication(engine, lookup_id(secret))
-    if row is None or not hmac.compare_digest(row["secret_hash"], crypto.hash_api_key(secret)):
+    principal: Principal
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def _grant(bind: Engine | Session, secret: str, digest: str, now: datetime) -> _Grant:
+    row = repo.find_for_authentication(bind, lookup_id(secret))
+    if row is None or not hmac.compare_digest(row["secret_hash"], digest):
         raise Unauthenticated("invalid API key")
-    now = utcnow()
     status = _status(row, now)
     if status != "active":
         raise Unauthenticated(f"API key is {status}")
@@ -286,7 +290,6 @@ def authenticate(
             label=f"key:{row['name']}",
             key_id=row["id"],
             scopes=frozenset(row["scopes"] or []),
-            request=meta,
         )
     else:
         principal = Principal(
@@ -297,11 +300,33 @@ def authenticate(
             key_id=row["id"],
             user_id=row["user_id"],
             scopes=frozenset(row["scopes"] or []),
-            request=meta,
         )
-    last = row["last_used_at"]
+    return _Grant(principal, row["expires_at"], row["last_used_at"])
+
+
+def authenticate(
+    engine: Engine, secret: str, meta: RequestMeta, *, touch_resolution_s: int
+) -> tuple[Principal, bool]:
+    """Resolve a presented secret to a principal.
+
+    Returns the principal and whether ``last_used_at`` is due for an update (done by the
+    caller in a separate write, so that authentication itself stays a read).
+
+    On the embedded store's event-loop engine a verified key is remembered by its hash until
+    the store changes (gnomon.store.memo): a revoked or disabled key, a deleted organization or
+    a deactivated user is a commit, seen by the next request. Expiry needs no commit, so it is
+    compared with the clock on every request.
+    """
+    digest = crypto.hash_api_key(secret)
+    now = utcnow()
+    grant = remembered_read(
+        engine, ("api key", digest), lambda bind: _grant(bind, secret, digest, now)
+    )
+    if grant.expires_at is not None and grant.expires_at <= now:
+        raise Unauthenticated("API key is expired")
+    last = grant.last_used_at
     due = last is None or now - last >= timedelta(seconds=touch_resolution_s)
-    return principal, due
+    return replace(grant.principal, request=meta), due
 
 
 def touch(session: Session, key_db_id: str) -> None:

@@ -101,3 +101,10 @@ def remembered(session: Session, key: Hashable, compute: Callable[[Session], T])
     bind = session.get_bind()
     memo = _MEMOS.get(bind) if isinstance(bind, Engine) else None
     return compute(session) if memo is None else memo.get(key, compute)
+
+
+def remembered_read(engine: Engine, key: Hashable, compute: Callable[[Engine | Session], T]) -> T:
+    """``compute(engine)``, or, when the engine has a memo, ``compute`` run by the memo on a
+    session of its own and remembered (as :func:`remembered`)."""
+    memo = _MEMOS.get(engine)
+    return compute(engine) if memo is None else memo.get(key, compute)
