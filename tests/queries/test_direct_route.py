@@ -4,16 +4,19 @@ and the errors the endpoint raises are answered by the application's own handler
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 import fastapi.routing
+import pydantic
 import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 from tests.conftest import Org
 
+from gnomon.api.app import direct_routes
 from gnomon.api.deps import CurrentPrincipal, CurrentRuntime
 from gnomon.api.direct import DirectRoute
 from gnomon.queries.schemas import QueryRun
@@ -192,3 +195,58 @@ def test_direct_routes_take_only_the_shape_they_handle() -> None:
     for path, endpoint in (("/{item}", with_path_param), ("/anonymous", without_principal)):
         with pytest.raises(TypeError, match="DirectRoute"):
             router.add_api_route(path, endpoint, methods=["POST"], route_class_override=DirectRoute)
+
+
+def _run_route() -> DirectRoute:
+    """The route the direct lane serves ``POST /queries/run`` with (one per process)."""
+    return direct_routes()["/api/v1/queries/run"]
+
+
+def test_a_body_sent_again_is_validated_once(qclient: TestClient, qorg: Org) -> None:
+    route = _run_route()
+    raw = json.dumps({**BODY, "name": "validated once"}).encode()
+    answers = []
+    for _ in range(2):
+        r = qclient.post(
+            "/api/v1/queries/run",
+            headers={**qorg.headers, "Content-Type": "application/json"},
+            content=raw,
+        )
+        assert r.status_code == 200, r.text
+        answers.append(r.json()["data"])
+        assert route._bodies is not None
+        remembered = route._bodies[raw]
+    assert answers[0] == answers[1]
+    assert remembered.name == "validated once"  # type: ignore[attr-defined]
+    # Shared between requests, so it cannot be changed.
+    with pytest.raises(pydantic.ValidationError):
+        remembered.name = "changed"  # type: ignore[attr-defined]
+
+
+def test_large_and_invalid_bodies_are_not_remembered(qclient: TestClient, qorg: Org) -> None:
+    route = _run_route()
+    headers = {**qorg.headers, "Content-Type": "application/json"}
+    tiers = [f"tier-{i:04d}" for i in range(400)]
+    large = json.dumps({**BODY, "filters": {"subscription_tier": tiers}}).encode()
+    assert len(large) > 4096
+    invalid = json.dumps({**BODY, "limit": "many"}).encode()
+    assert qclient.post("/api/v1/queries/run", headers=headers, content=large).status_code == 200
+    assert qclient.post("/api/v1/queries/run", headers=headers, content=invalid).status_code == 422
+    assert route._bodies is not None
+    assert large not in route._bodies
+    assert invalid not in route._bodies
+
+
+class Open(pydantic.BaseModel):
+    topic: str
+
+
+def test_only_a_frozen_body_model_is_shared() -> None:
+    async def endpoint(body: Open, request: Request, p: CurrentPrincipal, r: CurrentRuntime) -> Any:
+        return None
+
+    router = APIRouter()
+    router.add_api_route("/open", endpoint, methods=["POST"], route_class_override=DirectRoute)
+    route = router.routes[0]
+    assert isinstance(route, DirectRoute)
+    assert route._bodies is None

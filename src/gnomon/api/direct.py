@@ -37,6 +37,10 @@ from gnomon.api.deps import bearer, current_principal, get_runtime, runtime_depe
 from gnomon.api.middleware import replay_body
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+# Validated bodies remembered per route: dashboards and monitors send the same few bodies again
+# and again, and validating one costs more than looking it up when the CPU caches are cold.
+MAX_REMEMBERED_BODIES = 1024
+REMEMBERED_BODY_BYTES = 4096
 # Starlette's exception handlers: sync or async.
 ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
@@ -62,6 +66,11 @@ class DirectRoute(APIRoute):
                 "principal and the runtime, nothing else"
             )
         self._body_model: type[pydantic.BaseModel] = model
+        # Validation depends on nothing but the bytes, so a frozen model's instance can be
+        # shared by every request that sends the same body (see _validated).
+        self._bodies: dict[bytes, pydantic.BaseModel] | None = (
+            {} if model.model_config.get("frozen") else None
+        )
         self._names = (
             dependant.body_params[0].name,
             dependant.request_param_name,
@@ -78,14 +87,29 @@ class DirectRoute(APIRoute):
         ):
             return None
         raw = await request.body()  # kept by the request, for FastAPI if it is declined
-        try:
-            body = self._body_model.model_validate(orjson.loads(raw))
-        except (orjson.JSONDecodeError, pydantic.ValidationError):
+        body = self._validated(raw)
+        if body is None:
             return None
         principal = await current_principal(request, await bearer(request))
         values = (body, request, principal, get_runtime(request))
         response: Response = await self.endpoint(**dict(zip(self._names, values, strict=True)))
         return response
+
+    def _validated(self, raw: bytes) -> pydantic.BaseModel | None:
+        """The body model of ``raw``; None when it does not parse or validate."""
+        bodies = self._bodies
+        body = bodies.get(raw) if bodies is not None else None
+        if body is not None:
+            return body
+        try:
+            body = self._body_model.model_validate(orjson.loads(raw))
+        except (orjson.JSONDecodeError, pydantic.ValidationError):
+            return None
+        if bodies is not None and len(raw) <= REMEMBERED_BODY_BYTES:
+            if len(bodies) >= MAX_REMEMBERED_BODIES:
+                bodies.clear()
+            bodies[raw] = body
+        return body
 
     def get_route_handler(self) -> Handler:
         # Requests that reach the route through Starlette's routing (the lane is not installed,

@@ -14,7 +14,9 @@ SEMANTIC_FIELDS = {"topic", "dimensions", "measures", "filters", "sorts", "limit
 
 
 class QueryRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: the direct route shares one validated body among the requests that send the
+    # same bytes (gnomon.api.direct).
+    model_config = ConfigDict(extra="forbid", frozen=True)
     topic: str = Field(min_length=1, max_length=200)
     dimensions: list[str] = Field(default_factory=list, max_length=100)
     measures: list[str] = Field(default_factory=list, max_length=100)
