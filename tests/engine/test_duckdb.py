@@ -236,3 +236,64 @@ def test_closing_the_engine_closes_idle_cursors(warehouse: Path) -> None:
     assert engine._idle == []
     with pytest.raises(duckdb.ConnectionException):
         idle.execute("select 1")
+
+
+def test_compiled_sql_is_parsed_once_and_shared_by_threads(duck: DuckDBEngine) -> None:
+    sql = "select count(*) + 0 from orders"
+    results: list[list[tuple[object, ...]]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(20):
+                results.append(duck.execute(sql, compiled=True).rows)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == [[(10,)]] * 160
+    assert list(duck._parsed) == [sql]
+    # Raw SQL is parsed every time and never kept.
+    assert duck.execute("select count(*) + 1 from orders").rows == [(11,)]
+    assert list(duck._parsed) == [sql]
+
+
+def test_a_parsed_statement_binds_in_the_connections_schema(tmp_path: Path) -> None:
+    path = tmp_path / "schemas.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema sales; create table sales.deals as select 7 as n")
+    con.execute("create table main.deals as select 1 as n")
+    con.close()
+    engine = create_engine(ConnectionSpec("duckdb", database=str(path), schema="sales"))
+    try:
+        for _ in range(3):
+            assert engine.execute("select n from deals", compiled=True).rows == [(7,)]
+    finally:
+        engine.close()
+
+
+def test_compiled_sql_that_does_not_parse_fails_as_raw_sql_does(duck: DuckDBEngine) -> None:
+    with pytest.raises(QueryError) as raw:
+        duck.execute("selec 1 from orders")
+    with pytest.raises(QueryError) as compiled:
+        duck.execute("selec 1 from orders", compiled=True)
+    assert (compiled.value.message, compiled.value.error_type) == (
+        raw.value.message,
+        raw.value.error_type,
+    )
+    assert duck._parsed == {}
+    # Text holding several statements runs as text, as before.
+    assert duck.execute("select 1; select 2", compiled=True).rows == [(2,)]
+    assert duck._parsed == {}
+
+
+def test_parsed_statements_are_bounded(duck: DuckDBEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gnomon.engine.duckdb_engine.MAX_PARSED_STATEMENTS", 2)
+    for n in range(5):
+        assert duck.execute(f"select {n}", compiled=True).rows == [(n,)]
+        assert len(duck._parsed) <= 2

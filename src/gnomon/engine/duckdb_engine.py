@@ -12,6 +12,12 @@ ended cleanly: no error, its result read to the end, and no deadline that fired 
 interrupt could still arrive and hit the next query). Raw SQL always gets a fresh cursor and
 closes it, so a ``SET`` or a temporary table never outlives its statement.
 
+Compiled statements are also parsed once: DuckDB's parser takes 0.1 to 0.3 ms for a typical
+compiled query, and 0.5 to 1.3 ms when the process has been idle for a moment, as long as all
+of gnomon's own work around the query. A dashboard sends the same compiled SQL again and again,
+so the engine keeps the parsed statement (DuckDB copies it for every execution, so one parsed
+statement serves any number of cursors at once). Raw SQL is parsed every time.
+
 DuckDB shares one database instance per file and configuration inside a process, so two
 engines on the same file (two connection ids) read the same database rather than conflicting.
 """
@@ -40,6 +46,8 @@ from gnomon.errors import QueryError
 MEMORY = ":memory:"
 # Idle cursors kept per engine: as many as queries usually run at once on one database.
 MAX_IDLE_CURSORS = 8
+# Parsed compiled statements kept per engine (past this many the engine starts again).
+MAX_PARSED_STATEMENTS = 512
 # Errors a DuckDB query can surface with: its own, and Arrow's (the Arrow reader re-raises
 # DuckDB errors met while streaming as OSError/ArrowException).
 _QUERY_ERRORS: tuple[type[BaseException], ...] = (duckdb.Error, pa.ArrowException, OSError)
@@ -67,6 +75,8 @@ class DuckDBEngine:
         self._closed = False
         # Cursors of compiled statements that ended cleanly, for the next ones (see above).
         self._idle: list[duckdb.DuckDBPyConnection] = []
+        # Compiled SQL text -> its parsed statement (see above).
+        self._parsed: dict[str, Any] = {}
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -108,7 +118,7 @@ class DuckDBEngine:
         clean = False
         try:
             with budget.running():
-                cursor.execute(sql)
+                cursor.execute(self._parse(cursor, sql) if compiled else sql)
                 description = cursor.description
                 rows: list[tuple[Any, ...]] = (
                     cursor.fetchmany(cap + 1) if description is not None else []
@@ -131,6 +141,21 @@ class DuckDBEngine:
             truncated=truncated,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _parse(self, cursor: duckdb.DuckDBPyConnection, sql: str) -> Any:
+        """The parsed statement of compiled ``sql`` (parsed on first use); the text itself
+        when it holds more than one statement."""
+        parsed = self._parsed.get(sql)
+        if parsed is None:
+            statements = cursor.extract_statements(sql)
+            if len(statements) != 1:
+                return sql
+            parsed = statements[0]
+            with self._lock:
+                if len(self._parsed) >= MAX_PARSED_STATEMENTS:
+                    self._parsed = {}
+                self._parsed[sql] = parsed
+        return parsed
 
     def stream_arrow(
         self, sql: str, *, timeout_s: float | None = None, batch_rows: int = 65536
