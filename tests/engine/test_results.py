@@ -24,6 +24,7 @@ from gnomon.engine import (
     rows_to_json_bytes,
     rows_to_json_records,
 )
+from gnomon.engine.values import to_json_value
 
 COLUMNS = [
     Column("amount", "number"),
@@ -254,3 +255,39 @@ def test_arrow_stream_bytes_match_pyarrows_writer() -> None:
         writer.write_batch(batch)
         writer.write_batch(batch)
     assert b"".join(iter_arrow_ipc([batch, batch])) == sink.getvalue().to_pybytes()
+
+
+def _decimal_rule(value: Decimal) -> int | float | None:
+    """What a decimal becomes in JSON: null when not finite, an integer when whole, else the
+    nearest float."""
+    if not value.is_finite():
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+DECIMALS = [
+    Decimal(text)
+    for text in (
+        *("0", "-0", "2.000", "1.50", "-0.125", "1E+30", "12345678901234567890"),
+        *("0.99999999999999999999", "9007199254740993", "1E+400", "1.5E+400", "1E-400"),
+        *("NaN", "-NaN", "sNaN", "Infinity", "-Infinity"),
+    )
+]
+
+
+@pytest.mark.parametrize("value", DECIMALS, ids=str)
+def test_decimals_become_json_numbers_by_the_rule(value: Decimal) -> None:
+    converted = to_json_value(value)
+    expected = _decimal_rule(value)
+    assert type(converted) is type(expected)
+    assert converted == expected
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True))
+def test_any_decimal_becomes_a_json_number_by_the_rule(value: Decimal) -> None:
+    converted = to_json_value(value)
+    expected = _decimal_rule(value)
+    assert type(converted) is type(expected)
+    assert converted == expected

@@ -53,11 +53,20 @@ def _float_json(value: float) -> float | None:
 
 
 def _decimal_json(value: Decimal) -> int | float | None:
+    # Most decimals (amounts, averages) are not whole: a float that is neither whole nor
+    # infinite can only come from such a decimal, and is its answer. Decimal arithmetic costs
+    # a microsecond a value, a sum over a few hundred rows as long as the rest of the request.
+    try:
+        as_float = float(value)
+    except ValueError:  # a signalling NaN
+        return None
+    if not as_float.is_integer() and math.isfinite(as_float):
+        return as_float
     if not value.is_finite():
         return None
     if value == value.to_integral_value():
         return int(value)
-    return float(value)
+    return as_float
 
 
 def _b64(value: bytes | bytearray | memoryview) -> str:
