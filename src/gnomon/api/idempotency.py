@@ -35,7 +35,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = header(scope, b"idempotency-key")
-        fingerprint = credential_fingerprint(scope)
+        fingerprint = credential_fingerprint(scope) if key is not None else None
         if key is None or fingerprint is None:
             await self.app(scope, receive, send)
             return
