@@ -37,12 +37,13 @@ from gnomon.api.deps import bearer, current_principal, get_runtime, runtime_depe
 from gnomon.api.middleware import replay_body
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+# Starlette's exception handlers: sync or async.
+ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
 # Validated bodies remembered per route: dashboards and monitors send the same few bodies again
 # and again, and validating one costs more than looking it up when the CPU caches are cold.
 MAX_REMEMBERED_BODIES = 1024
 REMEMBERED_BODY_BYTES = 4096
-# Starlette's exception handlers: sync or async.
-ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
 
 class DirectRoute(APIRoute):

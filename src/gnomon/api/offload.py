@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import itertools
 import queue
 import threading
 from collections.abc import Callable
@@ -87,7 +88,7 @@ class ThreadLane:
         self._lock = threading.Lock()
         self._threads = 0
         self._pending = 0  # calls submitted and not yet finished
-        self._numbers = iter(range(1, 1 << 62))
+        self._numbers = itertools.count(1)
 
     @property
     def threads(self) -> int:
