@@ -105,3 +105,28 @@ def test_duplicate_name_is_409(qclient: TestClient, qorg: Org) -> None:
         json={"name": "main_db", "dialect": "duckdb", "database": ":memory:"},
     )
     assert r.status_code == 409
+
+
+def test_an_edited_connection_applies_to_the_next_query(qclient: TestClient, qorg: Org) -> None:
+    """Prepared queries keep their connection's settings (password decrypted once), until the
+    connection changes."""
+    body = {
+        "topic": "revenue_analytics",
+        "dimensions": ["customer_id"],
+        "measures": ["total_revenue"],
+        "cache": "bypass",
+    }
+    for _ in range(2):  # prepared, then remembered
+        r = qclient.post("/api/v1/queries/run", headers=qorg.headers, json=body)
+        assert r.status_code == 200, r.text
+        assert len(r.json()["data"]) > 3
+        assert r.json()["meta"]["truncated"] is False
+    conn = qclient.get("/api/v1/connections", headers=qorg.headers).json()["data"][0]
+    r = qclient.patch(
+        f"/api/v1/connections/{conn['id']}", headers=qorg.headers, json={"max_rows": 3}
+    )
+    assert r.status_code == 200, r.text
+    r = qclient.post("/api/v1/queries/run", headers=qorg.headers, json=body)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["data"]) == 3
+    assert r.json()["meta"]["truncated"] is True

@@ -124,8 +124,10 @@ def spec_for(runtime: Runtime, row: dict[str, Any]) -> ConnectionSpec:
     )
 
 
-def engine_for(runtime: Runtime, row: dict[str, Any]) -> Engine:
-    return runtime.engines.get(row["id"], spec_for(runtime, row))
+def engine_for(runtime: Runtime, row: dict[str, Any], spec: ConnectionSpec | None = None) -> Engine:
+    """The engine of a connection row; ``spec``: its :func:`spec_for`, when the caller kept it
+    (which spares decrypting the password again)."""
+    return runtime.engines.get(row["id"], spec or spec_for(runtime, row))
 
 
 # The role each connection action needs (DESIGN.md §3).

@@ -24,6 +24,7 @@ from gnomon.engine import (
     ArrowStream,
     CachedResult,
     Column,
+    ConnectionSpec,
     cache_key,
     rows_to_json_bytes,
 )
@@ -253,6 +254,7 @@ class _Prepared:
     user: dict[str, Any] | None
     loaded: modeling.LoadedModel
     conn: dict[str, Any]
+    spec: ConnectionSpec  # the connection's, password decrypted: once per prepared query
     compiled: CompiledQuery
     access: AccessContext
     sql_hash: str
@@ -360,7 +362,10 @@ def _prepare(
         access_fingerprint=_fingerprint(access),
     )
     threshold = webhooks.slow_query_threshold(session, principal.org_id)
-    return _Prepared(state.user, loaded, conn, compiled, access, state.sql_hash, key, threshold)
+    spec = connections.spec_for(runtime, conn)
+    return _Prepared(
+        state.user, loaded, conn, spec, compiled, access, state.sql_hash, key, threshold
+    )
 
 
 @dataclass
@@ -385,7 +390,8 @@ class Execution:
         try:
             # Here rather than before: the first query on a connection opens its engine, and
             # opening a DuckDB file takes tens of milliseconds.
-            engine = connections.engine_for(self.runtime, self.prepared.conn)
+            prepared = self.prepared
+            engine = connections.engine_for(self.runtime, prepared.conn, prepared.spec)
             result = engine.execute(self.prepared.compiled.sql, compiled=True)
         except GnomonError as exc:
             self.state.record_failure(exc, self.record)
@@ -461,7 +467,8 @@ def _without_warehouse(
         outcome.plan = compiled.plan.describe()
         return outcome
     if arrow:
-        outcome.arrow = connections.engine_for(runtime, prepared.conn).stream_arrow(compiled.sql)
+        engine = connections.engine_for(runtime, prepared.conn, prepared.spec)
+        outcome.arrow = engine.stream_arrow(compiled.sql)
         return outcome
     if body.cache == "normal":
         hit = runtime.cache.get(prepared.cache_key)
