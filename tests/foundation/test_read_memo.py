@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from gnomon.store import memo as memo_module
@@ -123,3 +124,89 @@ def test_a_networked_store_has_no_memo(postgres_schema_url: str) -> None:
         assert store.loop_engine is None
     finally:
         store.dispose()
+
+
+history = Table("memo_history", MetaData(), Column("id", Integer, primary_key=True))
+
+
+def _counting(calls: list[int]):  # type: ignore[no-untyped-def]
+    def compute(session: Session) -> str:
+        calls.append(1)
+        return str(session.execute(text("select name from memo_scratch")).scalar_one())
+
+    return compute
+
+
+def test_quiet_writes_leave_the_memo_and_every_other_commit_clears_it(db: Store) -> None:
+    """Query history is written on the memo's own quiet connection: SQLite does not show a
+    connection its own commits, so they leave what is remembered; any other commit clears it."""
+    history.create(db.engine)
+    calls: list[int] = []
+    compute = _counting(calls)
+    with _loop_session(db) as session:
+        assert remembered(session, "name", compute) == "first"
+        for n in range(3):
+            with db.quiet_transaction() as quiet:
+                quiet.execute(history.insert().values(id=n))
+            assert remembered(session, "name", compute) == "first"
+        assert len(calls) == 1
+        with db.quiet_transaction() as quiet:  # history written, and then another commit
+            quiet.execute(history.insert().values(id=10))
+        _rename(db, "second")
+        assert remembered(session, "name", compute) == "second"
+        assert len(calls) == 2
+    with db.transaction(write=False) as session:
+        assert session.execute(select(func.count()).select_from(history)).scalar_one() == 4
+
+
+def test_while_a_quiet_write_is_in_progress_the_memo_starts_again(db: Store) -> None:
+    history.create(db.engine)
+    calls: list[int] = []
+    compute = _counting(calls)
+    inside, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with db.quiet_transaction() as quiet:
+            quiet.execute(history.insert().values(id=1))
+            inside.set()
+            release.wait(5)
+
+    writer = threading.Thread(target=write)
+    with _loop_session(db) as session:
+        assert remembered(session, "name", compute) == "first"
+        writer.start()
+        assert inside.wait(5)
+        # The version cannot be read meanwhile: nothing is taken from the memo.
+        assert remembered(session, "name", compute) == "first"
+        assert remembered(session, "name", compute) == "first"
+        assert len(calls) == 3
+        release.set()
+        writer.join()
+        assert remembered(session, "name", compute) == "first"
+        assert remembered(session, "name", compute) == "first"
+        assert len(calls) == 4
+
+
+def test_a_failed_quiet_write_is_rolled_back(db: Store) -> None:
+    history.create(db.engine)
+
+    def fail_half_way() -> None:
+        with db.quiet_transaction() as quiet:
+            quiet.execute(history.insert().values(id=1))
+            raise RuntimeError("the batch failed half-way")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
+    with db.quiet_transaction() as quiet:  # the connection is usable again
+        quiet.execute(history.insert().values(id=2))
+    with db.transaction(write=False) as session:
+        assert session.execute(select(history.c.id)).scalars().all() == [2]
+
+
+def test_a_disposed_stores_quiet_writes_are_ordinary_ones(db: Store) -> None:
+    history.create(db.engine)
+    db.dispose()
+    with db.quiet_transaction() as quiet:
+        quiet.execute(history.insert().values(id=1))
+    with db.transaction(write=False) as session:
+        assert session.execute(select(history.c.id)).scalars().all() == [1]

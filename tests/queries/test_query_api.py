@@ -42,8 +42,9 @@ def test_cache_hit_refresh_bypass_and_connection_refresh(qclient: TestClient, qo
 
 
 def _hold_history(client: TestClient) -> None:
-    """Stop the background history writer (after writing what it holds): each of its writes
-    clears the memo of prepared queries (gnomon.store.memo), at a moment no test can choose."""
+    """Stop the background history writer (after writing what it holds): while one of its writes
+    is in progress, the memo of prepared queries starts again (gnomon.store.memo), at a moment
+    no test can choose."""
     history = client.app.state.runtime.history  # type: ignore[attr-defined]
     history._stop.set()
     history._thread.join()

@@ -22,8 +22,8 @@ from gnomon.store.db import Store
 log = logging.getLogger("gnomon.queries")
 
 BATCH = 500
-# Once a second at most: on an embedded store every write also clears the memo of the event
-# loop's hot-path reads (gnomon.store.memo), which the next query then reads again.
+# Once a second at most: each flush is a write transaction, which on SQLite waits for the one
+# writer. (It does not clear the event loop's read memo: see Store.quiet_transaction.)
 INTERVAL_S = 1.0
 
 
@@ -50,7 +50,7 @@ class HistoryWriter:
             if not pending:
                 return 0
             try:
-                with self.store.transaction() as session:
+                with self.store.quiet_transaction() as session:
                     for start in range(0, len(pending), BATCH):
                         repository.record_many(session, pending[start : start + BATCH])
             except Exception:  # the store is down: keep the rows for the next flush

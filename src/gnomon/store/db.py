@@ -170,7 +170,9 @@ class Store:
                 loop_engine = make_engine(url, per_thread=True)
                 loop_sessions = sessionmaker(bind=loop_engine, expire_on_commit=False)
                 # The loop engine only reads: its hot-path reads can be remembered.
-                memo = ReadMemo(path, timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
+                memo = ReadMemo(
+                    path, timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000, writer_lock=writer_lock(engine)
+                )
                 remember_reads(loop_engine, memo)
         else:
             write = read
@@ -208,6 +210,18 @@ class Store:
             end_session(session, commit=False)
             raise
         end_session(session, commit=True)
+
+    @contextmanager
+    def quiet_transaction(self) -> Iterator[Session]:
+        """A write transaction for rows that nothing in the read memo depends on (query
+        history): on an embedded store its commit leaves the memo as it is
+        (gnomon.store.memo); elsewhere it is an ordinary write transaction."""
+        if self.memo is None or self.memo.closed:  # closed: the store was disposed of
+            with self.transaction() as session:
+                yield session
+        else:
+            with self.memo.unseen_writes() as session:
+                yield session
 
     def dispose(self) -> None:
         if self._loop_session is not None:

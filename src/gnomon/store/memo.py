@@ -16,17 +16,25 @@ request, as without the memo. Query history, the one steady writer, is written i
 most once a second, so a busy server re-reads these rows about that often.
 
 Only for connections that never write (the store's event-loop engine): a read inside a write
-transaction must see that transaction's own changes, which no memo can know about."""
+transaction must see that transaction's own changes, which no memo can know about.
+
+Query history is the exception to "any commit clears": the background writer commits it once a
+second on a busy server, nothing remembered depends on it, and clearing everything for it left
+the memo useful only to queries repeated more often than that. SQLite leaves a connection's
+``data_version`` unchanged by that same connection's own commits, so the memo checks the
+version on a connection of its own that writes only such rows (:meth:`ReadMemo.unseen_writes`):
+every other commit, from any connection or process, still changes what it reads there."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -38,11 +46,13 @@ MAX_ENTRIES = 4096
 
 
 class ReadMemo:
-    def __init__(self, path: str, *, timeout_s: float) -> None:
-        # One connection of its own, in autocommit (so that it holds no snapshot that would hide
-        # other connections' commits), used under the lock: the version check and the reads of
-        # a miss happen on it in that order, so whatever is remembered is at least as new as
-        # the version it is remembered under.
+    def __init__(
+        self, path: str, *, timeout_s: float, writer_lock: threading.Lock | None = None
+    ) -> None:
+        # One connection of its own for reads, in autocommit (so that it holds no snapshot that
+        # would hide other connections' commits), used under the lock: the version check comes
+        # before the reads of a miss, so whatever is remembered is at least as new as the
+        # version it is remembered under.
         self._conn = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=timeout_s
         )
@@ -51,14 +61,64 @@ class ReadMemo:
         self._lock = threading.Lock()
         self._version: int | None = None
         self._entries: dict[Hashable, Any] = {}
+        # The connection the version is read on, and the only one whose commits it does not
+        # show: writes nothing remembered depends on (see unseen_writes). Its lock is held for
+        # a whole write transaction.
+        self._quiet = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=timeout_s
+        )
+        # As the store's own connections (gnomon.store.db).
+        self._quiet.execute("PRAGMA foreign_keys = ON")
+        self._quiet.execute("PRAGMA synchronous = NORMAL")
+        self._quiet_engine = create_engine(
+            "sqlite://", creator=lambda: self._quiet, poolclass=StaticPool
+        )
+        # Its transactions write: take SQLite's write lock at the start, as the store's write
+        # sessions do (gnomon.store.db).
+        event.listen(self._quiet_engine, "begin", _begin_immediate)
+        self._quiet_lock = threading.Lock()
+        # The store's in-process writer lock, taken as its write transactions take it.
+        self._writer_lock = writer_lock
+        self._timeout_s = timeout_s
+        self._closed = False
+
+    def _current_version(self) -> int | None:
+        """The store's version as the quiet connection sees it; None while that connection is
+        in a write transaction (the caller then knows nothing and starts again)."""
+        if not self._quiet_lock.acquire(blocking=False):
+            return None
+        try:
+            (version,) = self._quiet.execute("PRAGMA data_version").fetchone()
+            return int(version)
+        finally:
+            self._quiet_lock.release()
+
+    @contextmanager
+    def unseen_writes(self) -> Iterator[Session]:
+        """A write transaction whose commit does not clear the memo: for rows that nothing
+        remembered is read from (query history). Commits on success, rolls back on error."""
+        writer = self._writer_lock
+        if writer is not None and not writer.acquire(timeout=self._timeout_s):
+            raise sqlite3.OperationalError("database is locked")
+        try:
+            with self._quiet_lock, Session(self._quiet_engine) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if writer is not None:
+                writer.release()
 
     def get(self, key: Hashable, compute: Callable[[Session], T]) -> T:
         """``compute(session)``, remembered under ``key`` until the store changes (None is not
         remembered). The same object is handed to every caller: callers must not change it
         (or must get a copy)."""
         with self._lock:
-            (version,) = self._conn.execute("PRAGMA data_version").fetchone()
-            if version != self._version:
+            version = self._current_version()
+            if version is None or version != self._version:
                 self._version = version
                 self._entries = {}
             if key in self._entries:
@@ -76,10 +136,21 @@ class ReadMemo:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._quiet_lock:
+            self._closed = True
             self._engine.dispose()
             self._conn.close()
+            self._quiet_engine.dispose()
+            self._quiet.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 _MEMOS: weakref.WeakKeyDictionary[Engine, ReadMemo] = weakref.WeakKeyDictionary()
