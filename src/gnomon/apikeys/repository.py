@@ -39,7 +39,7 @@ _AUTHENTICATION = PreparedSelect(
     )
     .join(organizations, organizations.c.id == api_keys.c.org_id)
     .outerjoin(users, users.c.id == api_keys.c.user_id)
-    .where(api_keys.c.key_id == bindparam("key_id")),
+    .where(api_keys.c.key_id == bindparam("key_id"))
 )
 
 

@@ -17,7 +17,7 @@ from gnomon.apikeys.schemas import ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyWit
 from gnomon.errors import Conflict, Invalid, Issue, NotFound, Unauthenticated
 from gnomon.identity import repository as users_repo
 from gnomon.principal import Principal, RequestMeta
-from gnomon.store.memo import remembered_read
+from gnomon.store.memo import remembered
 from gnomon.util import new_id, utcnow
 
 
@@ -319,9 +319,7 @@ def authenticate(
     """
     digest = crypto.hash_api_key(secret)
     now = utcnow()
-    grant = remembered_read(
-        engine, ("api key", digest), lambda bind: _grant(bind, secret, digest, now)
-    )
+    grant = remembered(engine, ("api key", digest), lambda bind: _grant(bind, secret, digest, now))
     if grant.expires_at is not None and grant.expires_at <= now:
         raise Unauthenticated("API key is expired")
     last = grant.last_used_at

@@ -392,7 +392,7 @@ class Execution:
             # opening a DuckDB file takes tens of milliseconds.
             prepared = self.prepared
             engine = connections.engine_for(self.runtime, prepared.conn, prepared.spec)
-            result = engine.execute(self.prepared.compiled.sql, compiled=True)
+            result = engine.execute(prepared.compiled.sql, compiled=True)
         except GnomonError as exc:
             self.state.record_failure(exc, self.record)
             raise

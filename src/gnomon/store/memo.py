@@ -12,8 +12,7 @@ committed since: SQLite's ``PRAGMA data_version`` changes whenever another conne
 process or any other: the CLI, a webhook worker) commits to the file. Any commit clears every
 remembered result. That is deliberately coarse: nothing needs to know which table a write
 touched, and a revoked key, a new model version, a changed connection are seen on the next
-request, as without the memo. Query history, the one steady writer, is written in batches at
-most once a second, so a busy server re-reads these rows about that often.
+request, as without the memo.
 
 Only for connections that never write (the store's event-loop engine): a read inside a write
 transaction must see that transaction's own changes, which no memo can know about.
@@ -161,21 +160,13 @@ def remember_reads(engine: Engine, memo: ReadMemo) -> None:
     _MEMOS[engine] = memo
 
 
-def memo_for(engine: Engine) -> ReadMemo | None:
-    return _MEMOS.get(engine)
+B = TypeVar("B", bound=Engine | Session)
 
 
-def remembered(session: Session, key: Hashable, compute: Callable[[Session], T]) -> T:
-    """``compute(session)``, or, when the session's engine has a memo, ``compute`` run by the
-    memo on a session of its own and remembered (see :meth:`ReadMemo.get` for what callers
-    must not do with the value)."""
-    bind = session.get_bind()
-    memo = _MEMOS.get(bind) if isinstance(bind, Engine) else None
-    return compute(session) if memo is None else memo.get(key, compute)
-
-
-def remembered_read(engine: Engine, key: Hashable, compute: Callable[[Engine | Session], T]) -> T:
-    """``compute(engine)``, or, when the engine has a memo, ``compute`` run by the memo on a
-    session of its own and remembered (as :func:`remembered`)."""
-    memo = _MEMOS.get(engine)
-    return compute(engine) if memo is None else memo.get(key, compute)
+def remembered(bind: B, key: Hashable, compute: Callable[[B | Session], T]) -> T:
+    """``compute(bind)``, or, when the engine of ``bind`` (an engine, or a session's) has a
+    memo, ``compute`` run by the memo on a session of its own and remembered (see
+    :meth:`ReadMemo.get` for what callers must not do with the value)."""
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    memo = _MEMOS.get(engine) if isinstance(engine, Engine) else None
+    return compute(bind) if memo is None else memo.get(key, compute)

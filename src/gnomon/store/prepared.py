@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Dialect, Engine, Select, Table, bindparam
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from gnomon.store.memo import memo_for
+from gnomon.store.memo import remembered
 
 C = TypeVar("C")
 
@@ -113,12 +113,9 @@ class PreparedSelect(_PerDialect[_CompiledSelect]):
     ) -> list[dict[str, Any]]:
         if self.remember:
             # Before the session's connection is asked for: a remembered answer needs none.
-            engine = bind.get_bind() if isinstance(bind, Session) else bind
-            memo = memo_for(engine) if isinstance(engine, Engine) else None
-            if memo is not None:
-                key = (id(self), tuple(sorted(params.items())))
-                rows = memo.get(key, lambda session: self._read(session, params))
-                return [dict(row) for row in rows]  # copies: callers may change theirs
+            key = (id(self), tuple(sorted(params.items())))
+            rows = remembered(bind, key, lambda b: self._read(b, params))
+            return [dict(row) for row in rows]  # copies: callers may change theirs
         return self._read(bind, params)
 
     def _read(
